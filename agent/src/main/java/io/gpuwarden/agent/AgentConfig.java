@@ -1,0 +1,190 @@
+package io.gpuwarden.agent;
+
+import static java.util.Objects.requireNonNull;
+
+import io.gpuwarden.agent.host.HostIdentity;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * The agent's configuration, an immutable value.
+ *
+ * <pre>{@code
+ * AgentConfig config = AgentConfig.builder().nodeId("gpu-001").collectorTarget("collector:7700").build();
+ * }</pre>
+ *
+ * @param nodeId node id reported to the collector (defaults to the host name)
+ * @param pool pool the node belongs to
+ * @param cluster cluster name, may be empty
+ * @param labels free-form labels sent in the hello
+ * @param collectorTarget collector address as {@code host:port}
+ * @param sampleInterval how often every GPU is sampled
+ * @param nvmlLibrary NVML library file to load; empty to search the system library path
+ * @param bootIdFile file holding the Linux boot id
+ * @param reconnectInitialBackoff first wait before reconnecting after the stream fails
+ * @param reconnectMaxBackoff cap of the exponential reconnect backoff
+ * @param unackedBatchLimit batches kept in memory until the collector acknowledges them; past
+ *     this the oldest are dropped and counted
+ */
+public record AgentConfig(
+    String nodeId,
+    String pool,
+    String cluster,
+    Map<String, String> labels,
+    String collectorTarget,
+    Duration sampleInterval,
+    Optional<Path> nvmlLibrary,
+    Path bootIdFile,
+    Duration reconnectInitialBackoff,
+    Duration reconnectMaxBackoff,
+    int unackedBatchLimit) {
+
+  /** Default collector address. */
+  public static final String DEFAULT_COLLECTOR_TARGET = "localhost:7700";
+  /** Default pool name. */
+  public static final String DEFAULT_POOL = "default";
+  /** Default sampling interval. */
+  public static final Duration DEFAULT_SAMPLE_INTERVAL = Duration.ofSeconds(1);
+  /** Default first reconnect wait. */
+  public static final Duration DEFAULT_RECONNECT_INITIAL_BACKOFF = Duration.ofMillis(200);
+  /** Default reconnect wait cap. */
+  public static final Duration DEFAULT_RECONNECT_MAX_BACKOFF = Duration.ofSeconds(30);
+  /** Default unacknowledged batch limit: ten minutes at the default interval. */
+  public static final int DEFAULT_UNACKED_BATCH_LIMIT = 600;
+
+  /** Validates and copies. */
+  public AgentConfig {
+    requireNonNull(nodeId, "nodeId");
+    requireNonNull(pool, "pool");
+    requireNonNull(cluster, "cluster");
+    labels = Map.copyOf(requireNonNull(labels, "labels"));
+    requireNonNull(collectorTarget, "collectorTarget");
+    requireNonNull(sampleInterval, "sampleInterval");
+    requireNonNull(nvmlLibrary, "nvmlLibrary");
+    requireNonNull(bootIdFile, "bootIdFile");
+    requireNonNull(reconnectInitialBackoff, "reconnectInitialBackoff");
+    requireNonNull(reconnectMaxBackoff, "reconnectMaxBackoff");
+    if (nodeId.isBlank()) {
+      throw new IllegalArgumentException("node id must not be blank");
+    }
+    if (pool.isBlank()) {
+      throw new IllegalArgumentException("pool must not be blank");
+    }
+    if (sampleInterval.compareTo(Duration.ofMillis(10)) < 0) {
+      throw new IllegalArgumentException(
+          "sample interval must be at least 10ms, got " + sampleInterval.toMillis() + "ms");
+    }
+    if (reconnectInitialBackoff.isNegative()
+        || reconnectInitialBackoff.isZero()
+        || reconnectMaxBackoff.compareTo(reconnectInitialBackoff) < 0) {
+      throw new IllegalArgumentException(
+          "reconnect backoff must satisfy 0 < initial <= max, got initial="
+              + reconnectInitialBackoff + " max=" + reconnectMaxBackoff);
+    }
+    if (unackedBatchLimit < 1) {
+      throw new IllegalArgumentException("unacked batch limit must be at least 1, got " + unackedBatchLimit);
+    }
+  }
+
+  /** Returns a builder with every default set; the node id defaults to the host name. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Builds {@link AgentConfig}s. */
+  public static final class Builder {
+    private String nodeId;
+    private String pool = DEFAULT_POOL;
+    private String cluster = "";
+    private final Map<String, String> labels = new TreeMap<>();
+    private String collectorTarget = DEFAULT_COLLECTOR_TARGET;
+    private Duration sampleInterval = DEFAULT_SAMPLE_INTERVAL;
+    private Path nvmlLibrary;
+    private Path bootIdFile = HostIdentity.DEFAULT_BOOT_ID_FILE;
+    private Duration reconnectInitialBackoff = DEFAULT_RECONNECT_INITIAL_BACKOFF;
+    private Duration reconnectMaxBackoff = DEFAULT_RECONNECT_MAX_BACKOFF;
+    private int unackedBatchLimit = DEFAULT_UNACKED_BATCH_LIMIT;
+
+    private Builder() {}
+
+    /** Sets the node id; null means the host name. */
+    public Builder nodeId(String nodeId) {
+      this.nodeId = nodeId;
+      return this;
+    }
+
+    /** Sets the pool. */
+    public Builder pool(String pool) {
+      this.pool = requireNonNull(pool, "pool");
+      return this;
+    }
+
+    /** Sets the cluster. */
+    public Builder cluster(String cluster) {
+      this.cluster = requireNonNull(cluster, "cluster");
+      return this;
+    }
+
+    /** Adds labels. */
+    public Builder labels(Map<String, String> labels) {
+      this.labels.putAll(requireNonNull(labels, "labels"));
+      return this;
+    }
+
+    /** Sets the collector address, {@code host:port}. */
+    public Builder collectorTarget(String collectorTarget) {
+      this.collectorTarget = requireNonNull(collectorTarget, "collectorTarget");
+      return this;
+    }
+
+    /** Sets the sampling interval. */
+    public Builder sampleInterval(Duration sampleInterval) {
+      this.sampleInterval = requireNonNull(sampleInterval, "sampleInterval");
+      return this;
+    }
+
+    /** Sets the NVML library file; null searches the system library path. */
+    public Builder nvmlLibrary(Path nvmlLibrary) {
+      this.nvmlLibrary = nvmlLibrary;
+      return this;
+    }
+
+    /** Sets the boot id file. */
+    public Builder bootIdFile(Path bootIdFile) {
+      this.bootIdFile = requireNonNull(bootIdFile, "bootIdFile");
+      return this;
+    }
+
+    /** Sets the reconnect backoff bounds. */
+    public Builder reconnectBackoff(Duration initial, Duration max) {
+      this.reconnectInitialBackoff = requireNonNull(initial, "initial");
+      this.reconnectMaxBackoff = requireNonNull(max, "max");
+      return this;
+    }
+
+    /** Sets how many unacknowledged batches are kept. */
+    public Builder unackedBatchLimit(int unackedBatchLimit) {
+      this.unackedBatchLimit = unackedBatchLimit;
+      return this;
+    }
+
+    /** Builds the configuration, validating every value. */
+    public AgentConfig build() {
+      return new AgentConfig(
+          nodeId != null ? nodeId : HostIdentity.hostname(),
+          pool,
+          cluster,
+          labels,
+          collectorTarget,
+          sampleInterval,
+          Optional.ofNullable(nvmlLibrary),
+          bootIdFile,
+          reconnectInitialBackoff,
+          reconnectMaxBackoff,
+          unackedBatchLimit);
+    }
+  }
+}

@@ -1,0 +1,287 @@
+package io.gpuwarden.agent.uplink;
+
+import io.gpuwarden.proto.v1.AgentHello;
+import io.gpuwarden.proto.v1.IngestRequest;
+import io.gpuwarden.proto.v1.IngestResponse;
+import io.gpuwarden.proto.v1.IngestServiceGrpc;
+import io.gpuwarden.proto.v1.TelemetryBatch;
+import io.grpc.Channel;
+import io.grpc.Status;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * The agent's end of the ingest stream.
+ *
+ * <p>Batches get consecutive sequence numbers and stay in a bounded in-memory queue until the
+ * collector acknowledges them; after a reconnect the collector's {@code HelloAccepted} says where
+ * to resume and everything after it is sent again (the collector applies each sequence once).
+ * Sending respects gRPC flow control: nothing is written while the transport is not ready, so a
+ * slow collector fills the queue instead of the heap. When the queue is full the oldest batch is
+ * dropped and counted, and the count travels in the next batch.
+ *
+ * <p>Thread-safe: all state is guarded by {@code this}.
+ */
+public final class IngestUplink implements AutoCloseable {
+  private static final Logger log = Logger.getLogger(IngestUplink.class.getName());
+
+  private final IngestServiceGrpc.IngestServiceStub stub;
+  private final AgentHello hello;
+  private final ScheduledExecutorService scheduler;
+  private final Backoff backoff;
+  private final int limit;
+
+  private final Deque<TelemetryBatch> unacked = new ArrayDeque<>();
+  private long nextSequence = 1;
+  private long acknowledged;
+  private long lastSent;
+  private long droppedBatches;
+  private long droppedSamplesToReport;
+  private long reconnects;
+  private ClientCallStreamObserver<IngestRequest> call;
+  private boolean accepted;
+  private boolean closed;
+  private String lastError = "";
+
+  /**
+   * Creates an uplink; call {@link #start()} to connect.
+   *
+   * @param channel channel to the collector
+   * @param hello the hello sent first on every stream
+   * @param scheduler runs reconnect timers
+   * @param backoff reconnect backoff
+   * @param limit how many unacknowledged batches to keep
+   */
+  public IngestUplink(Channel channel, AgentHello hello, ScheduledExecutorService scheduler, Backoff backoff, int limit) {
+    this.stub = IngestServiceGrpc.newStub(channel);
+    this.hello = hello;
+    this.scheduler = scheduler;
+    this.backoff = backoff;
+    this.limit = limit;
+  }
+
+  /** Opens the stream. */
+  public synchronized void start() {
+    connect();
+  }
+
+  /**
+   * Queues a batch for delivery, giving it the next sequence number.
+   *
+   * @param batch the batch without sequence (any sequence set is replaced)
+   * @return the sequence number given
+   */
+  public synchronized long submit(TelemetryBatch batch) {
+    if (closed) {
+      throw new IllegalStateException("uplink is closed");
+    }
+    while (unacked.size() >= limit) {
+      TelemetryBatch dropped = unacked.removeFirst();
+      droppedBatches++;
+      droppedSamplesToReport += dropped.getGpuSamplesCount() + dropped.getInfinibandSamplesCount();
+      log.warning("unacknowledged batch queue full (" + limit + "): dropped batch " + dropped.getSequence()
+          + " (" + droppedBatches + " dropped so far)");
+    }
+    long sequence = nextSequence++;
+    TelemetryBatch.Builder b = batch.toBuilder().setSequence(sequence);
+    if (droppedSamplesToReport > 0) {
+      b.setDroppedSamples(b.getDroppedSamples() + droppedSamplesToReport);
+      droppedSamplesToReport = 0;
+    }
+    unacked.addLast(b.build());
+    drain();
+    return sequence;
+  }
+
+  /** Returns the highest sequence the collector acknowledged. */
+  public synchronized long acknowledgedSequence() {
+    return acknowledged;
+  }
+
+  /** Returns the highest sequence given so far. */
+  public synchronized long lastSequence() {
+    return nextSequence - 1;
+  }
+
+  /** Returns the number of batches not yet acknowledged. */
+  public synchronized int unackedCount() {
+    return unacked.size();
+  }
+
+  /** Returns how many batches were dropped because the queue was full. */
+  public synchronized long droppedBatches() {
+    return droppedBatches;
+  }
+
+  /** Returns true while a stream is open and the collector accepted the hello. */
+  public synchronized boolean connected() {
+    return call != null && accepted;
+  }
+
+  /** Returns how many times the stream was re-opened after failing. */
+  public synchronized long reconnects() {
+    return reconnects;
+  }
+
+  /** Returns the last stream error, or an empty string. */
+  public synchronized String lastError() {
+    return lastError;
+  }
+
+  /**
+   * Waits up to {@code timeout} for every queued batch to be acknowledged.
+   *
+   * @return true when nothing is left unacknowledged
+   */
+  public boolean flush(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (this) {
+      while (!unacked.isEmpty()) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        TimeUnit.NANOSECONDS.timedWait(this, left);
+      }
+      return true;
+    }
+  }
+
+  /** Closes the stream (half-close, so the collector sees a clean end). Idempotent. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (call != null) {
+      call.onCompleted();
+      call = null;
+    }
+    notifyAll();
+  }
+
+  private void connect() {
+    if (closed) {
+      return;
+    }
+    accepted = false;
+    call = null;
+    // beforeStart() sets `call`; the hello must be sent after the call has started.
+    stub.ingest(new ResponseObserver()).onNext(IngestRequest.newBuilder().setHello(hello).build());
+  }
+
+  private void drain() {
+    if (call == null || !accepted) {
+      return;
+    }
+    for (TelemetryBatch b : unacked) {
+      if (!call.isReady()) {
+        return;
+      }
+      if (b.getSequence() > lastSent) {
+        call.onNext(IngestRequest.newBuilder().setBatch(b).build());
+        lastSent = b.getSequence();
+      }
+    }
+  }
+
+  private void acknowledge(long sequence) {
+    if (sequence > acknowledged) {
+      acknowledged = sequence;
+    }
+    while (!unacked.isEmpty() && unacked.peekFirst().getSequence() <= acknowledged) {
+      unacked.removeFirst();
+    }
+    notifyAll();
+  }
+
+  private void streamEnded(ResponseObserver observer, Throwable error) {
+    if (observer.call != call) {
+      return; // a callback of a stream that was already replaced or closed
+    }
+    call = null;
+    accepted = false;
+    if (closed) {
+      return;
+    }
+    Status status = error == null ? Status.UNAVAILABLE.withDescription("collector closed the stream") : Status.fromThrowable(error);
+    lastError = status.getCode() + ": " + status.getDescription();
+    Duration wait = backoff.next();
+    log.warning("ingest stream to collector ended (" + lastError + "); reconnecting in " + wait.toMillis() + "ms with "
+        + unacked.size() + " batches unacknowledged");
+    scheduler.schedule(this::reconnect, wait.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private synchronized void reconnect() {
+    if (!closed && call == null) {
+      reconnects++;
+      connect();
+    }
+  }
+
+  private final class ResponseObserver implements ClientResponseObserver<IngestRequest, IngestResponse> {
+    private ClientCallStreamObserver<IngestRequest> call;
+
+    @Override
+    public void beforeStart(ClientCallStreamObserver<IngestRequest> requestStream) {
+      this.call = requestStream;
+      synchronized (IngestUplink.this) {
+        IngestUplink.this.call = requestStream;
+      }
+      requestStream.setOnReadyHandler(() -> {
+        synchronized (IngestUplink.this) {
+          if (IngestUplink.this.call == requestStream) {
+            drain();
+          }
+        }
+      });
+    }
+
+    @Override
+    public void onNext(IngestResponse response) {
+      synchronized (IngestUplink.this) {
+        if (IngestUplink.this.call != call) {
+          return;
+        }
+        switch (response.getMessageCase()) {
+          case HELLO_ACCEPTED -> {
+            accepted = true;
+            backoff.reset();
+            lastError = "";
+            acknowledge(response.getHelloAccepted().getAcknowledgedSequence());
+            // Resend everything the collector has not applied.
+            lastSent = acknowledged;
+            log.info("connected to collector " + response.getHelloAccepted().getCollectorId()
+                + "; resuming after sequence " + acknowledged + " with " + unacked.size() + " batches queued");
+            drain();
+          }
+          case ACK -> acknowledge(response.getAck().getAcknowledgedSequence());
+          case PUSHBACK -> log.info("collector asked to slow down: " + response.getPushback().getReason());
+          case CONFIG -> log.info("collector sent configuration (not applied by this agent version): " + response.getConfig());
+          default -> log.warning("unknown message from collector: " + response.getMessageCase());
+        }
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      synchronized (IngestUplink.this) {
+        streamEnded(this, t);
+      }
+    }
+
+    @Override
+    public void onCompleted() {
+      synchronized (IngestUplink.this) {
+        streamEnded(this, null);
+      }
+    }
+  }
+}

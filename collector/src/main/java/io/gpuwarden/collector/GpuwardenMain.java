@@ -1,0 +1,46 @@
+package io.gpuwarden.collector;
+
+import io.gpuwarden.agent.AgentVersion;
+import io.gpuwarden.agent.Logging;
+import io.gpuwarden.collector.cli.CollectorCommand;
+import io.gpuwarden.collector.cli.NodeCommand;
+import io.gpuwarden.collector.cli.NodesCommand;
+import io.gpuwarden.collector.demo.DemoCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The collector jar's command line: {@code collector}, the operator commands ({@code nodes},
+ * {@code node}) and {@code demo}. The {@code ./gpuwarden} launcher sends {@code agent} to the
+ * agent jar and everything else here.
+ */
+@Command(name = "gpuwarden", mixinStandardHelpOptions = true, versionProvider = GpuwardenMain.Version.class,
+    description = "GPU node health agent and fleet collector.",
+    subcommands = {CollectorCommand.class, NodesCommand.class, NodeCommand.class, DemoCommand.class,
+        CommandLine.HelpCommand.class})
+public final class GpuwardenMain implements Runnable {
+  /** Runs the command line and exits with its code. */
+  public static void main(String[] args) {
+    Logging.configure();
+    System.exit(commandLine().execute(args));
+  }
+
+  /** Returns the picocli command line, for tests. */
+  public static CommandLine commandLine() {
+    return new CommandLine(new GpuwardenMain());
+  }
+
+  @Override
+  public void run() {
+    // No subcommand: show usage, which lists them.
+    CommandLine.usage(this, System.out);
+  }
+
+  /** Prints the version. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"gpuwarden " + AgentVersion.get()};
+    }
+  }
+}

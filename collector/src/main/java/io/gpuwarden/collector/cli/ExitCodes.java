@@ -1,0 +1,15 @@
+package io.gpuwarden.collector.cli;
+
+/** Exit codes of the {@code gpuwarden} client commands, documented in each command's help. */
+public final class ExitCodes {
+  /** Done. */
+  public static final int OK = 0;
+  /** The collector could not be reached or the call failed. */
+  public static final int CALL_FAILED = 1;
+  /** Invalid command line. */
+  public static final int USAGE = 2;
+  /** The named node (or other object) does not exist. */
+  public static final int NOT_FOUND = 3;
+
+  private ExitCodes() {}
+}

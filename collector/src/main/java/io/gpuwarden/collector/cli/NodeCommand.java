@@ -1,0 +1,108 @@
+package io.gpuwarden.collector.cli;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+import io.gpuwarden.proto.v1.FleetServiceGrpc;
+import io.gpuwarden.proto.v1.GetNodeRequest;
+import io.gpuwarden.proto.v1.GetNodeResponse;
+import io.gpuwarden.proto.v1.GpuInfo;
+import io.gpuwarden.proto.v1.GpuSample;
+import io.gpuwarden.proto.v1.Node;
+import io.gpuwarden.proto.v1.Reason;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.io.PrintWriter;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code gpuwarden node ID}: one node in detail. */
+@Command(name = "node", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Shows one node: identity, driver, verdict with reasons and actions, and every GPU's latest sample.",
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:shown", "1:collector unreachable or the call failed", "2:invalid command line", "3:no such node"})
+public final class NodeCommand implements Callable<Integer> {
+  @Mixin
+  CollectorAddress collector;
+
+  @Parameters(index = "0", paramLabel = "ID", description = "Node id.")
+  String nodeId;
+
+  @Option(names = "--json", description = "Print the node as JSON (proto3 JSON mapping).")
+  boolean json;
+
+  @Spec
+  CommandSpec spec;
+
+  @Override
+  public Integer call() throws InvalidProtocolBufferException {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    ManagedChannel channel = collector.open();
+    try {
+      GetNodeResponse response = FleetServiceGrpc.newBlockingStub(channel)
+          .withDeadlineAfter(collector.timeout().toMillis(), TimeUnit.MILLISECONDS)
+          .getNode(GetNodeRequest.newBuilder().setNodeId(nodeId).build());
+      out.print(json ? JsonFormat.printer().print(response.getNode()) + "\n" : render(response.getNode(), Instant.now()));
+      out.flush();
+      return ExitCodes.OK;
+    } catch (StatusRuntimeException e) {
+      err.println("gpuwarden node: " + e.getStatus().getCode() + ": " + e.getStatus().getDescription());
+      err.flush();
+      return e.getStatus().getCode() == Status.Code.NOT_FOUND ? ExitCodes.NOT_FOUND : ExitCodes.CALL_FAILED;
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  /** Renders the node for people. */
+  static String render(Node n, Instant now) {
+    StringBuilder s = new StringBuilder();
+    s.append("node      ").append(n.getNodeId()).append('\n');
+    s.append("pool      ").append(n.getPool()).append(n.getCluster().isEmpty() ? "" : "  cluster " + n.getCluster()).append('\n');
+    if (n.getLabelsCount() > 0) {
+      s.append("labels    ").append(n.getLabelsMap().entrySet().stream()
+          .map(e -> e.getKey() + "=" + e.getValue()).sorted().collect(Collectors.joining(", "))).append('\n');
+    }
+    s.append("boot id   ").append(n.getBootId()).append('\n');
+    s.append("agent     ").append(n.getAgentVersion()).append(n.getConnected() ? "  connected" : "  disconnected")
+        .append(", last seen ").append(FleetTable.lastSeen(n, now)).append('\n');
+    var d = n.getInventory().getDriver();
+    s.append("driver    ").append(d.getDriverVersion()).append("  NVML ").append(d.getNvmlVersion())
+        .append("  CUDA ").append(d.getCudaDriverVersion()).append('\n');
+    s.append("verdict   ").append(FleetTable.verdict(n)).append('\n');
+    for (Reason r : n.getVerdict().getReasonsList()) {
+      s.append("  - ").append(r.getState().name().replace("HEALTH_STATE_", "")).append(" [").append(r.getCheck()).append("] ")
+          .append(r.getMessage()).append(" -> ").append(r.getAction().name().replace("SUGGESTED_ACTION_", "").toLowerCase(Locale.ROOT))
+          .append('\n');
+    }
+    s.append('\n');
+    Map<String, GpuSample> samples = n.getGpuSamplesList().stream()
+        .collect(Collectors.toMap(GpuSample::getGpuUuid, Function.identity(), (a, b) -> b));
+    TextTable t = new TextTable("GPU", "UUID", "PCI BUS ID", "NAME", "TEMP °C", "POWER W", "UTIL %", "MEM USED GiB", "SM MHz")
+        .rightAlign(0, 4, 5, 6, 7, 8);
+    for (GpuInfo g : n.getInventory().getGpusList()) {
+      GpuSample x = samples.get(g.getUuid());
+      t.row(Integer.toString(g.getIndex()), g.getUuid(), g.getPciBusId(), g.getName(),
+          x != null && x.hasTemperatureCelsius() ? Integer.toString(x.getTemperatureCelsius()) : "-",
+          x != null && x.hasPowerMilliwatts() ? Long.toString(Math.round(x.getPowerMilliwatts() / 1000.0)) : "-",
+          x != null && x.hasUtilizationGpuPercent() ? Integer.toString(x.getUtilizationGpuPercent()) : "-",
+          x != null && x.hasMemoryUsedBytes()
+              ? String.format(Locale.ROOT, "%.1f", x.getMemoryUsedBytes() / (1024.0 * 1024 * 1024)) : "-",
+          x != null && x.hasSmClockMhz() ? Integer.toString(x.getSmClockMhz()) : "-");
+    }
+    s.append(t.render());
+    return s.toString();
+  }
+}

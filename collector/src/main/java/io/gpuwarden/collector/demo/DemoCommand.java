@@ -1,0 +1,235 @@
+package io.gpuwarden.collector.demo;
+
+import io.gpuwarden.agent.cli.DurationConverter;
+import io.gpuwarden.collector.CollectorConfig;
+import io.gpuwarden.collector.CollectorServer;
+import io.gpuwarden.collector.cli.ExitCodes;
+import io.gpuwarden.collector.cli.FleetTable;
+import io.gpuwarden.nvml.fake.FakeNvmlState;
+import io.gpuwarden.proto.v1.FleetServiceGrpc;
+import io.gpuwarden.proto.v1.ListNodesRequest;
+import io.gpuwarden.proto.v1.Node;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.NettyChannelBuilder;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalTime;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code gpuwarden demo}: a collector plus N simulated 8-GPU hosts, each a real agent process
+ * reading its own fake NVML library, and the fleet table printed as it changes.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {
+        "Starts a collector on loopback and N simulated H100 hosts (each a real agent process on the fake NVML",
+        "library, with a changing load), and prints the fleet table every refresh. Stops by itself after",
+        "--duration, or on Ctrl-C; either way it stops every process it started and deletes its files."},
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:ran and every simulated node reported all of its GPUs",
+        "1:a node never reported (its agent log is printed), or the demo could not start", "2:invalid command line"})
+public final class DemoCommand implements Callable<Integer> {
+  private static final String DEFAULT_AGENT_JAVA_OPTS = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xms16m -Xmx96m";
+
+  @Option(names = "--nodes", paramLabel = "N", description = "Simulated hosts (default: ${DEFAULT-VALUE}).")
+  int nodes = 4;
+
+  @Option(names = "--duration", paramLabel = "DURATION", converter = DurationConverter.class,
+      description = "Stop after this long, e.g. 20s (default: run until Ctrl-C).")
+  Duration duration;
+
+  @Option(names = "--interval", paramLabel = "DURATION", converter = DurationConverter.class,
+      description = "Agents' sampling interval (default: 1s).")
+  Duration interval = Duration.ofSeconds(1);
+
+  @Option(names = "--refresh", paramLabel = "DURATION", converter = DurationConverter.class,
+      description = "How often the table is printed (default: 2s).")
+  Duration refresh = Duration.ofSeconds(2);
+
+  @Option(names = "--port", paramLabel = "PORT",
+      description = "Collector port on 127.0.0.1 (default: 0, a free port).")
+  int port;
+
+  @Spec
+  CommandSpec spec;
+
+  private final AtomicBoolean cleanedUp = new AtomicBoolean();
+
+  @Override
+  public Integer call() throws InterruptedException {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    if (nodes < 1 || nodes > 256) {
+      err.println("gpuwarden demo: --nodes must be 1..256, got " + nodes);
+      return ExitCodes.USAGE;
+    }
+    DemoLayout layout;
+    try {
+      layout = DemoLayout.under(DemoLayout.home());
+    } catch (IllegalStateException e) {
+      err.println("gpuwarden demo: " + e.getMessage());
+      return 1;
+    }
+    Path work;
+    CollectorServer collector;
+    try {
+      work = Files.createTempDirectory("gpuwarden-demo-");
+      collector = CollectorServer.create(
+          CollectorConfig.defaults().withListen("127.0.0.1", port).withStaleAfter(Duration.ofSeconds(5)), Clock.systemUTC())
+          .start();
+    } catch (IOException e) {
+      err.println("gpuwarden demo: cannot start the collector: " + e.getMessage());
+      return 1;
+    }
+    AgentProcesses agents = new AgentProcesses();
+    Thread hook = new Thread(() -> cleanUp(agents, collector, work), "gpuwarden-demo-cleanup");
+    Runtime.getRuntime().addShutdownHook(hook);
+    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", collector.port()).usePlaintext().build();
+    try {
+      List<SimulatedHost> hosts = startHosts(layout, work, collector.port(), agents);
+      out.printf(Locale.ROOT, "gpuwarden demo: collector on 127.0.0.1:%d, %d simulated hosts (agent logs in %s)%n",
+          collector.port(), nodes, work);
+      out.flush();
+      Instant end = duration == null ? Instant.MAX : Instant.now().plus(duration);
+      Instant nextPrint = Instant.now().plus(refresh);
+      while (Instant.now().isBefore(end)) {
+        for (SimulatedHost h : hosts) {
+          h.step();
+        }
+        if (!Instant.now().isBefore(nextPrint)) {
+          printFleet(out, channel);
+          nextPrint = nextPrint.plus(refresh);
+        }
+        if (agents.alive().size() < hosts.size()) {
+          err.println("gpuwarden demo: an agent exited early; see its log:");
+          printLogs(err, work);
+          return 1;
+        }
+        long sleep = Math.min(interval.toMillis(), Math.max(0, Duration.between(Instant.now(), end).toMillis()));
+        Thread.sleep(sleep);
+      }
+      List<Node> fleet = printFleet(out, channel);
+      return verify(fleet, hosts, err, work);
+    } catch (IOException | UncheckedIOException e) {
+      err.println("gpuwarden demo: " + e.getMessage());
+      return 1;
+    } finally {
+      channel.shutdownNow();
+      cleanUp(agents, collector, work);
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // already shutting down (Ctrl-C): the hook runs cleanUp, which is idempotent
+      }
+      out.flush();
+      err.flush();
+    }
+  }
+
+  private List<SimulatedHost> startHosts(DemoLayout layout, Path work, int collectorPort, AgentProcesses agents)
+      throws IOException {
+    FakeNvmlState template = FakeNvmlState.parse(layout.healthyState());
+    String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    String javaOpts = System.getProperty("gpuwarden.agentJavaOpts", DEFAULT_AGENT_JAVA_OPTS);
+    List<SimulatedHost> hosts = new ArrayList<>();
+    for (int i = 1; i <= nodes; i++) {
+      String nodeId = String.format(Locale.ROOT, "demo-node-%02d", i);
+      SimulatedHost host = new SimulatedHost(nodeId, i, template, work.resolve(nodeId + ".state"), 1000L + i);
+      Path bootId = work.resolve(nodeId + ".boot_id");
+      Files.writeString(bootId, String.format(Locale.ROOT, "00000000-0000-4000-8000-%012d%n", i));
+      List<String> command = new ArrayList<>();
+      command.add(java);
+      command.addAll(Arrays.stream(javaOpts.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList());
+      command.addAll(List.of("-jar", layout.agentJar().toString(),
+          "--collector", "127.0.0.1:" + collectorPort,
+          "--node-id", nodeId,
+          "--pool", "demo",
+          "--label", "rack=r" + ((i - 1) / 4 + 1),
+          "--interval", interval.toMillis() + "ms",
+          "--nvml-lib", layout.fakeNvml().toString(),
+          "--boot-id-file", bootId.toString(),
+          "--parent-pid", Long.toString(ProcessHandle.current().pid())));
+      agents.start(command, host.stateFile(), work.resolve(nodeId + ".log"));
+      hosts.add(host);
+    }
+    return hosts;
+  }
+
+  private List<Node> printFleet(PrintWriter out, ManagedChannel channel) {
+    try {
+      List<Node> fleet = FleetServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+          .listNodes(ListNodesRequest.getDefaultInstance()).getNodesList();
+      out.printf(Locale.ROOT, "%n--- fleet at %s: %d nodes, %d GPUs ---%n", LocalTime.now().truncatedTo(ChronoUnit.SECONDS),
+          fleet.size(), fleet.stream().mapToInt(n -> n.getInventory().getGpusCount()).sum());
+      out.print(FleetTable.render(fleet, Instant.now()));
+      out.flush();
+      return fleet;
+    } catch (StatusRuntimeException e) {
+      out.println("(fleet not available: " + e.getStatus() + ")");
+      out.flush();
+      return List.of();
+    }
+  }
+
+  private int verify(List<Node> fleet, List<SimulatedHost> hosts, PrintWriter err, Path work) {
+    List<String> missing = new ArrayList<>();
+    for (SimulatedHost h : hosts) {
+      boolean ok = fleet.stream().anyMatch(n -> n.getNodeId().equals(h.nodeId())
+          && n.getInventory().getGpusCount() == 8 && n.getGpuSamplesCount() == 8);
+      if (!ok) {
+        missing.add(h.nodeId());
+      }
+    }
+    if (missing.isEmpty()) {
+      return ExitCodes.OK;
+    }
+    err.println("gpuwarden demo: these nodes never reported all 8 GPUs: " + missing);
+    printLogs(err, work);
+    return 1;
+  }
+
+  private static void printLogs(PrintWriter err, Path work) {
+    try (Stream<Path> logs = Files.list(work)) {
+      for (Path log : logs.filter(p -> p.toString().endsWith(".log")).sorted(Comparator.naturalOrder()).toList()) {
+        err.println("==> " + log.getFileName() + " <==");
+        List<String> lines = Files.readAllLines(log);
+        lines.subList(Math.max(0, lines.size() - 20), lines.size()).forEach(err::println);
+      }
+    } catch (IOException e) {
+      err.println("(cannot read agent logs: " + e.getMessage() + ")");
+    }
+  }
+
+  private void cleanUp(AgentProcesses agents, CollectorServer collector, Path work) {
+    if (!cleanedUp.compareAndSet(false, true)) {
+      return;
+    }
+    agents.stopAll(10);
+    collector.close();
+    try (Stream<Path> files = Files.walk(work)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      System.err.println("gpuwarden demo: could not delete " + work + ": " + e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,82 @@
+package io.gpuwarden.collector.demo;
+
+import io.gpuwarden.nvml.ClockType;
+import io.gpuwarden.nvml.fake.FakeGpu;
+import io.gpuwarden.nvml.fake.FakeNvmlState;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * One simulated GPU host of the demo: a fake NVML state file whose GPUs run a made-up training
+ * load. Each {@link #step()} moves every GPU's utilisation a little (a random walk between idle
+ * and busy phases) and derives temperature, power, clocks and memory from it, then rewrites the
+ * state file atomically so the host's agent reads the new values through the fake library.
+ */
+final class SimulatedHost {
+  private static final long MIB = 1024L * 1024;
+
+  private final String nodeId;
+  private final Path stateFile;
+  private final Random random;
+  private final double[] utilization;
+  private FakeNvmlState state;
+
+  /**
+   * Creates host number {@code ordinal} from {@code template}, giving its GPUs their own UUIDs and
+   * serials, and writes its state file.
+   */
+  SimulatedHost(String nodeId, int ordinal, FakeNvmlState template, Path stateFile, long seed) {
+    this.nodeId = nodeId;
+    this.stateFile = stateFile;
+    this.random = new Random(seed);
+    FakeNvmlState.Builder b = template.toBuilder();
+    for (FakeGpu gpu : template.gpus()) {
+      int i = gpu.index();
+      b.gpu(i, g -> g
+          .uuid(String.format(Locale.ROOT, "GPU-%08x-%04x-4%03x-8%03x-%012x", 0xdead0000L + ordinal, i, ordinal, i,
+              (long) ordinal << 16 | i))
+          .serial(String.format(Locale.ROOT, "16549%04d%04d", ordinal, i)));
+    }
+    this.state = b.build();
+    this.utilization = new double[template.gpus().size()];
+    for (int i = 0; i < utilization.length; i++) {
+      utilization[i] = random.nextDouble() * 100;
+    }
+    state.writeAtomically(stateFile);
+  }
+
+  String nodeId() {
+    return nodeId;
+  }
+
+  Path stateFile() {
+    return stateFile;
+  }
+
+  /** Advances the simulated load by one step and rewrites the state file. */
+  void step() {
+    FakeNvmlState.Builder b = state.toBuilder();
+    for (int i = 0; i < utilization.length; i++) {
+      double u = utilization[i] + random.nextGaussian() * 12;
+      if (random.nextDouble() < 0.05) {
+        u = random.nextBoolean() ? 0 : 97; // a phase change: checkpoint pause or full load
+      }
+      utilization[i] = Math.max(0, Math.min(100, u));
+      int util = (int) Math.round(utilization[i]);
+      int temperature = (int) Math.round(31 + util * 0.42 + random.nextGaussian());
+      long powerMw = Math.round(70_000 + util * 6_100 + random.nextGaussian() * 3_000);
+      int smClock = util > 3 ? 1980 - (util > 90 ? random.nextInt(120) : 0) : 345;
+      long usedBytes = util > 3 ? (long) (40_000 + util * 380) * MIB : 4 * MIB;
+      b.gpu(i, g -> g
+          .utilization(util, Math.min(100, util * 2 / 3))
+          .temperatureCelsius(temperature)
+          .powerUsageMilliwatts(Math.max(60_000, powerMw))
+          .clockMhz(ClockType.SM, smClock)
+          .clockMhz(ClockType.GRAPHICS, smClock)
+          .memory(85_520_809_984L, 579_862_528L, usedBytes));
+    }
+    state = b.build();
+    state.writeAtomically(stateFile);
+  }
+}

@@ -1,0 +1,118 @@
+package io.gpuwarden.collector.fleet;
+
+import io.gpuwarden.proto.v1.FleetServiceGrpc;
+import io.gpuwarden.proto.v1.GetNodeRequest;
+import io.gpuwarden.proto.v1.GetNodeResponse;
+import io.gpuwarden.proto.v1.HealthState;
+import io.gpuwarden.proto.v1.ListNodesRequest;
+import io.gpuwarden.proto.v1.ListNodesResponse;
+import io.gpuwarden.proto.v1.Node;
+import io.gpuwarden.proto.v1.WatchVerdictsRequest;
+import io.gpuwarden.proto.v1.WatchVerdictsResponse;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/** Serves the Fleet API from the {@link NodeRegistry}. */
+public final class FleetService extends FleetServiceGrpc.FleetServiceImplBase {
+  private final NodeRegistry registry;
+
+  /** Creates the service over {@code registry}. */
+  public FleetService(NodeRegistry registry) {
+    this.registry = registry;
+  }
+
+  @Override
+  public void listNodes(ListNodesRequest request, StreamObserver<ListNodesResponse> responses) {
+    Predicate<Node> filter = matches(request.getPool(), request.getLabelSelectorMap(), Set.copyOf(request.getNodeIdsList()));
+    responses.onNext(ListNodesResponse.newBuilder()
+        .addAllNodes(registry.list(filter, !request.getSummaryOnly()))
+        .build());
+    responses.onCompleted();
+  }
+
+  @Override
+  public void getNode(GetNodeRequest request, StreamObserver<GetNodeResponse> responses) {
+    if (request.getNodeId().isEmpty()) {
+      responses.onError(Status.INVALID_ARGUMENT.withDescription("node_id is required").asRuntimeException());
+      return;
+    }
+    registry.get(request.getNodeId(), true).ifPresentOrElse(
+        node -> {
+          responses.onNext(GetNodeResponse.newBuilder().setNode(node).build());
+          responses.onCompleted();
+        },
+        () -> responses.onError(Status.NOT_FOUND
+            .withDescription("node '" + request.getNodeId() + "' is not known to this collector")
+            .asRuntimeException()));
+  }
+
+  @Override
+  public void watchVerdicts(WatchVerdictsRequest request, StreamObserver<WatchVerdictsResponse> responses) {
+    ServerCallStreamObserver<WatchVerdictsResponse> call = (ServerCallStreamObserver<WatchVerdictsResponse>) responses;
+    Predicate<Node> filter = matches(request.getPool(), Map.of(), Set.copyOf(request.getNodeIdsList()));
+    VerdictWatcher watcher = new VerdictWatcher(call, filter);
+    call.setOnCancelHandler(() -> registry.removeListener(watcher));
+    call.setOnReadyHandler(watcher::drain);
+    registry.addListener(watcher);
+    if (request.getSendInitial()) {
+      for (Node node : registry.list(filter, false)) {
+        watcher.verdictChanged(node, HealthState.HEALTH_STATE_UNSPECIFIED);
+      }
+    }
+  }
+
+  static Predicate<Node> matches(String pool, Map<String, String> labels, Set<String> ids) {
+    return node -> (pool.isEmpty() || pool.equals(node.getPool()))
+        && (ids.isEmpty() || ids.contains(node.getNodeId()))
+        && labels.entrySet().stream().allMatch(e -> e.getValue().equals(node.getLabelsMap().get(e.getKey())));
+  }
+
+  /**
+   * One watcher's stream. Pending changes are coalesced per node (only the newest verdict of a
+   * node waits), so a slow reader costs at most one message per node, never an unbounded queue.
+   */
+  private static final class VerdictWatcher implements NodeRegistry.VerdictListener {
+    private final ServerCallStreamObserver<WatchVerdictsResponse> call;
+    private final Predicate<Node> filter;
+    private final Map<String, WatchVerdictsResponse> pending = new LinkedHashMap<>();
+
+    VerdictWatcher(ServerCallStreamObserver<WatchVerdictsResponse> call, Predicate<Node> filter) {
+      this.call = call;
+      this.filter = filter;
+    }
+
+    @Override
+    public void verdictChanged(Node node, HealthState previous) {
+      if (!filter.test(node)) {
+        return;
+      }
+      synchronized (this) {
+        WatchVerdictsResponse older = pending.remove(node.getNodeId());
+        pending.put(node.getNodeId(), WatchVerdictsResponse.newBuilder()
+            .setNodeId(node.getNodeId())
+            .setPool(node.getPool())
+            .setVerdict(node.getVerdict())
+            .setPreviousState(older != null ? older.getPreviousState() : previous)
+            .build());
+      }
+      drain();
+    }
+
+    synchronized void drain() {
+      if (call.isCancelled()) {
+        pending.clear();
+        return;
+      }
+      var it = pending.values().iterator();
+      while (it.hasNext() && call.isReady()) {
+        call.onNext(it.next());
+        it.remove();
+      }
+    }
+  }
+}

@@ -1,0 +1,174 @@
+package io.gpuwarden.collector.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gpuwarden.collector.CollectorConfig;
+import io.gpuwarden.collector.CollectorServer;
+import io.gpuwarden.collector.MutableClock;
+import io.gpuwarden.proto.v1.AgentHello;
+import io.gpuwarden.proto.v1.GpuSample;
+import io.gpuwarden.proto.v1.IngestRequest;
+import io.gpuwarden.proto.v1.IngestResponse;
+import io.gpuwarden.proto.v1.IngestServiceGrpc;
+import io.gpuwarden.proto.v1.Node;
+import io.gpuwarden.proto.v1.TelemetryBatch;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.StreamObserver;
+import java.time.Instant;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class IngestServiceTest {
+  private final MutableClock clock = new MutableClock(Instant.parse("2026-11-22T10:00:00Z"));
+  private CollectorServer server;
+  private ManagedChannel channel;
+
+  @BeforeEach
+  void start() throws Exception {
+    String name = InProcessServerBuilder.generateName();
+    server = CollectorServer.create(InProcessServerBuilder.forName(name), CollectorConfig.defaults(), clock).start();
+    channel = InProcessChannelBuilder.forName(name).build();
+  }
+
+  @AfterEach
+  void stop() {
+    channel.shutdownNow();
+    server.close();
+  }
+
+  /** A raw ingest stream that records what the collector answers. */
+  private final class Stream implements StreamObserver<IngestResponse> {
+    final BlockingQueue<IngestResponse> responses = new LinkedBlockingQueue<>();
+    final BlockingQueue<Throwable> errors = new LinkedBlockingQueue<>();
+    final StreamObserver<IngestRequest> requests = IngestServiceGrpc.newStub(channel).ingest(this);
+
+    @Override
+    public void onNext(IngestResponse value) {
+      responses.add(value);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      errors.add(t);
+    }
+
+    @Override
+    public void onCompleted() {}
+
+    IngestResponse next() throws InterruptedException {
+      IngestResponse r = responses.poll(5, TimeUnit.SECONDS);
+      assertThat(r).as("a response within 5 s (errors: %s)", errors).isNotNull();
+      return r;
+    }
+
+    Status error() throws InterruptedException {
+      Throwable t = errors.poll(5, TimeUnit.SECONDS);
+      assertThat(t).as("an error within 5 s").isNotNull();
+      return Status.fromThrowable(t);
+    }
+
+    void send(IngestRequest r) {
+      requests.onNext(r);
+    }
+  }
+
+  private static IngestRequest hello(String node, String stream) {
+    return IngestRequest.newBuilder().setHello(AgentHello.newBuilder()
+        .setNodeId(node).setPool("p1").setBootId("boot-1").setStreamId(stream)).build();
+  }
+
+  private static IngestRequest batch(long seq, int temperature) {
+    return IngestRequest.newBuilder().setBatch(TelemetryBatch.newBuilder()
+        .setSequence(seq)
+        .addGpuSamples(GpuSample.newBuilder().setGpuUuid("GPU-a").setIndex(0).setTemperatureCelsius(temperature))).build();
+  }
+
+  @Test
+  void replayedBatchIsAcknowledgedAgainButAppliedOnce() throws Exception {
+    Stream s = new Stream();
+    s.send(hello("n1", "stream-1"));
+    assertThat(s.next().getHelloAccepted().getAcknowledgedSequence()).isZero();
+    s.send(batch(1, 40));
+    assertThat(s.next().getAck().getAcknowledgedSequence()).isEqualTo(1);
+    s.send(batch(2, 41));
+    assertThat(s.next().getAck().getAcknowledgedSequence()).isEqualTo(2);
+    s.send(batch(2, 99)); // a replay of 2 with other content must not be applied
+    assertThat(s.next().getAck().getAcknowledgedSequence()).isEqualTo(2);
+
+    Node node = server.registry().get("n1", true).orElseThrow();
+    assertThat(node.getGpuSamples(0).getTemperatureCelsius()).isEqualTo(41);
+    assertThat(node.getLastSequence()).isEqualTo(2);
+    assertThat(server.registry().duplicateBatches()).isEqualTo(1);
+  }
+
+  @Test
+  void reconnectingStreamLearnsWhereToResume() throws Exception {
+    Stream first = new Stream();
+    first.send(hello("n1", "stream-1"));
+    first.next();
+    first.send(batch(1, 40));
+    first.send(batch(2, 40));
+    first.send(batch(3, 40));
+    first.next();
+    first.next();
+    first.next();
+    first.requests.onCompleted();
+
+    Stream second = new Stream();
+    second.send(hello("n1", "stream-1"));
+    assertThat(second.next().getHelloAccepted().getAcknowledgedSequence()).isEqualTo(3);
+
+    Stream restartedAgent = new Stream();
+    restartedAgent.send(hello("n1", "stream-2"));
+    assertThat(restartedAgent.next().getHelloAccepted().getAcknowledgedSequence()).isZero();
+  }
+
+  @Test
+  void batchBeforeHelloIsRefusedWithFailedPrecondition() throws Exception {
+    Stream s = new Stream();
+    s.send(batch(1, 40));
+    Status status = s.error();
+    assertThat(status.getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+    assertThat(status.getDescription()).contains("before the hello");
+  }
+
+  @Test
+  void helloWithoutNodeIdIsRefusedWithASpecificMessage() throws Exception {
+    Stream s = new Stream();
+    s.send(hello("", "stream-1"));
+    Status status = s.error();
+    assertThat(status.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(status.getDescription()).contains("node_id is empty");
+  }
+
+  @Test
+  void helloWithInvalidNodeIdIsRefused() throws Exception {
+    Stream s = new Stream();
+    s.send(hello("bad node/id", "stream-1"));
+    Status status = s.error();
+    assertThat(status.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(status.getDescription()).contains("'bad node/id' is invalid");
+    assertThat(server.registry().size()).isZero();
+  }
+
+  @Test
+  void closedStreamMarksNodeDisconnectedButKeepsItsData() throws Exception {
+    Stream s = new Stream();
+    s.send(hello("n1", "stream-1"));
+    s.next();
+    s.send(batch(1, 40));
+    s.next();
+    assertThat(server.registry().get("n1", false).orElseThrow().getConnected()).isTrue();
+    s.requests.onCompleted();
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
+        .until(() -> !server.registry().get("n1", false).orElseThrow().getConnected());
+    assertThat(server.registry().get("n1", true).orElseThrow().getGpuSamplesCount()).isEqualTo(1);
+  }
+}

@@ -1,0 +1,58 @@
+package io.gpuwarden.nvml;
+
+import io.gpuwarden.nvml.fake.FakeNvmlState;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * Where the build put the fake NVML and where the test JVM's fake reads its state: native/pom.xml
+ * passes the directories as system properties and sets GPUWARDEN_FAKE_NVML_STATE for the forked
+ * JVM. Tests change the fake by rewriting that one file.
+ */
+final class FakeNvmlEnvironment {
+
+    private FakeNvmlEnvironment() {
+    }
+
+    static Path fakeDirectory() {
+        return Path.of(required(System.getProperty("gpuwarden.fakeNvmlDir"), "system property gpuwarden.fakeNvmlDir"));
+    }
+
+    static Path library() {
+        return fakeDirectory().resolve("libnvidia-ml.so.1");
+    }
+
+    /** A build of the fake without nvmlDeviceGetTemperatureV and nvmlDeviceGetMemoryInfo_v2. */
+    static Path legacyLibrary() {
+        return fakeDirectory().resolve("legacy").resolve("libnvidia-ml.so.1");
+    }
+
+    static Path layoutProgram() {
+        return fakeDirectory().resolve("nvml_layout");
+    }
+
+    static Path stateFile() {
+        return Path.of(required(System.getenv("GPUWARDEN_FAKE_NVML_STATE"), "environment variable GPUWARDEN_FAKE_NVML_STATE"));
+    }
+
+    static Path example(String name) {
+        Path nativeDir = Path.of(required(System.getProperty("gpuwarden.nativeDir"), "system property gpuwarden.nativeDir"));
+        return nativeDir.resolve("examples").resolve(name + ".state");
+    }
+
+    static FakeNvmlState healthyH100Node() {
+        return FakeNvmlState.parse(example("h100-8gpu-healthy"));
+    }
+
+    static void install(FakeNvmlState state) {
+        state.writeAtomically(stateFile());
+    }
+
+    static Nvml open() {
+        return Nvml.open(library());
+    }
+
+    private static String required(String value, String what) {
+        return Objects.requireNonNull(value, () -> what + " is not set; run the tests through Maven (native/pom.xml)");
+    }
+}
