@@ -23,6 +23,11 @@ if ! command -v "$cc" >/dev/null 2>&1; then
     exit 1
 fi
 
+if ! command -v nm >/dev/null 2>&1; then
+    echo "ERROR: nm (binutils, which gcc also needs to link) is not on PATH; it checks the fake's exported symbols." >&2
+    exit 1
+fi
+
 cflags=(-std=gnu11 -Wall -Wextra -Werror -O2 -fPIC -pthread -fvisibility=hidden)
 library_sources=("$src/fake_nvml.c" "$src/fake_state.c")
 

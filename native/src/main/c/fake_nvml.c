@@ -55,7 +55,7 @@ static enum fake_load_result load_locked(const char *path, const char *on_failur
 {
     struct fake_state *fresh = malloc(sizeof(*fresh));
     if (fresh == NULL) {
-        fprintf(stderr, "fake NVML: out of memory while reading %s%s\n", path, on_failure);
+        fake_log("out of memory while reading %s%s", path, on_failure);
         return FAKE_LOAD_UNREADABLE;
     }
     char error[FAKE_ERROR_TEXT];
@@ -65,7 +65,7 @@ static enum fake_load_result load_locked(const char *path, const char *on_failur
         current = fresh;
     } else {
         free(fresh);
-        fprintf(stderr, "fake NVML: %s%s\n", error, on_failure);
+        fake_log("%s%s", error, on_failure);
     }
     return result;
 }
@@ -83,7 +83,7 @@ static void refresh_locked(void)
     }
     if (stat(path, &info) != 0) {
         if (!missing_reported) {
-            fprintf(stderr, "fake NVML: %s: %s; keeping the previous state\n", path, strerror(errno));
+            fake_log("%s: %s; keeping the previous state", path, strerror(errno));
             missing_reported = 1;
         }
         return;
@@ -115,10 +115,10 @@ static nvmlReturn_t initialize(enum fake_function function)
     const char *path = getenv(FAKE_STATE_ENV);
     struct stat info;
     if (path == NULL || *path == '\0') {
-        fprintf(stderr, "fake NVML: %s is not set; point it at a state file (see FAKE_NVML.md)\n", FAKE_STATE_ENV);
+        fake_log("%s is not set; point it at a state file (see FAKE_NVML.md)", FAKE_STATE_ENV);
         result = NVML_ERROR_DRIVER_NOT_LOADED;
     } else if (stat(path, &info) != 0) {
-        fprintf(stderr, "fake NVML: %s=%s: %s\n", FAKE_STATE_ENV, path, strerror(errno));
+        fake_log("%s=%s: %s", FAKE_STATE_ENV, path, strerror(errno));
         result = NVML_ERROR_DRIVER_NOT_LOADED;
     } else {
         last_seen = identity_of(&info);

@@ -166,6 +166,21 @@ static void set_defaults(struct fake_state *state)
     }
 }
 
+void fake_log(const char *format, ...)
+{
+    char message[2 * FAKE_ERROR_TEXT];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(message, sizeof(message), format, args);
+    va_end(args);
+    const char *path = getenv(FAKE_LOG_ENV);
+    FILE *log = (path != NULL && *path != '\0') ? fopen(path, "a") : NULL;
+    fprintf(log != NULL ? log : stderr, "fake NVML: %s\n", message);
+    if (log != NULL) {
+        fclose(log);
+    }
+}
+
 static int fail(char error[FAKE_ERROR_TEXT], const char *format, ...) __attribute__((format(printf, 2, 3)));
 
 static int fail(char error[FAKE_ERROR_TEXT], const char *format, ...)
@@ -375,7 +390,7 @@ static int store_fault(fake_faults faults, const char *function, const char *key
 {
     int id = find_function(function);
     if (id < 0) {
-        fprintf(stderr, "fake NVML: %s: warning: unknown NVML function '%s' in key '%s' (ignored)\n", where,
+        fake_log("%s: warning: unknown NVML function '%s' in key '%s' (ignored)", where,
                 function, key);
         return 0;
     }
@@ -436,7 +451,7 @@ static int apply_line(struct fake_state *state, char *key, const char *value, co
             return store_value(spec, &state->system, value, where, error);
         }
     }
-    fprintf(stderr, "fake NVML: %s: warning: unknown key '%s' (ignored)\n", where, key);
+    fake_log("%s: warning: unknown key '%s' (ignored)", where, key);
     return 0;
 }
 

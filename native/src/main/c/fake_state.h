@@ -10,6 +10,7 @@
 #include "fake_nvml.h"
 
 #define FAKE_STATE_ENV "GPUWARDEN_FAKE_NVML_STATE"
+#define FAKE_LOG_ENV "GPUWARDEN_FAKE_NVML_LOG"
 #define FAKE_MAX_GPUS 64
 #define FAKE_ERROR_TEXT 512
 
@@ -112,6 +113,12 @@ int fake_state_parse(const char *origin, const char *text, struct fake_state *ou
 
 /* Parses "DDDDDDDD:BB:DD.F", "DDDD:BB:DD.F", "BB:DD.F" or any of them without ".F" (hex). */
 int fake_pci_address_parse(const char *text, struct fake_pci_address *out, unsigned int *function);
+
+/*
+ * Reports a diagnostic ("fake NVML: " + message + newline): appended to the file named by
+ * GPUWARDEN_FAKE_NVML_LOG when that is set and writable, otherwise written to stderr.
+ */
+void fake_log(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
 /* The constant's name without the NVML_ / NVML_ERROR_ prefix, e.g. "GPU_IS_LOST"; NULL if unknown. */
 const char *fake_return_name(nvmlReturn_t code);

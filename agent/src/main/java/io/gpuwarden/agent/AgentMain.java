@@ -28,6 +28,11 @@ import picocli.CommandLine.Option;
         "1:could not start (NVML missing or failing, boot id unreadable)",
         "2:invalid command line"})
 public final class AgentMain implements Callable<Integer> {
+  static {
+    // Before the first Logger below: the log manager is chosen when logging first initialises.
+    Logging.configure();
+  }
+
   private static final Logger log = Logger.getLogger(AgentMain.class.getName());
 
   @Option(names = "--collector", paramLabel = "HOST:PORT", description = "Collector address (default: ${DEFAULT-VALUE}).")
@@ -62,7 +67,6 @@ public final class AgentMain implements Callable<Integer> {
 
   /** Runs the agent command line; exits the JVM with the command's exit code. */
   public static void main(String[] args) {
-    Logging.configure();
     System.exit(commandLine().execute(args));
   }
 

@@ -37,6 +37,7 @@ public final class CollectorServer implements AutoCloseable {
   private final NodeRegistry registry;
   private final HealthStatusManager health;
   private final ScheduledExecutorService sweeper;
+  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
   private CollectorServer(Server server, NodeRegistry registry, HealthStatusManager health, ScheduledExecutorService sweeper) {
     this.server = server;
@@ -115,6 +116,9 @@ public final class CollectorServer implements AutoCloseable {
   /** Stops: reports NOT_SERVING, refuses new calls, lets running ones finish for up to 3 s. */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     health.enterTerminalState();
     sweeper.shutdownNow();
     server.shutdown();

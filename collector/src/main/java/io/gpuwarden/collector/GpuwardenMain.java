@@ -19,9 +19,13 @@ import picocli.CommandLine.Command;
     subcommands = {CollectorCommand.class, NodesCommand.class, NodeCommand.class, DemoCommand.class,
         CommandLine.HelpCommand.class})
 public final class GpuwardenMain implements Runnable {
+  static {
+    // Before any class with a Logger loads: the log manager is chosen when logging first initialises.
+    Logging.configure();
+  }
+
   /** Runs the command line and exits with its code. */
   public static void main(String[] args) {
-    Logging.configure();
     System.exit(commandLine().execute(args));
   }
 

@@ -46,12 +46,7 @@ public final class Nvml implements AutoCloseable {
         NvmlBinding binding = libraryPath == null
                 ? NvmlBinding.loadFromSystem(NvmlBinding.SONAME)
                 : NvmlBinding.loadFile(libraryPath);
-        return open(binding);
-    }
-
-    static Nvml open(NvmlBinding binding) {
-        NvmlNative.Library library = binding.library();
-        binding.check("nvmlInit_v2", library::nvmlInit_v2);
+        binding.check("nvmlInit_v2", binding.library()::nvmlInit_v2);
         return new Nvml(binding);
     }
 

@@ -3,7 +3,6 @@ package io.gpuwarden.nvml;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -50,18 +49,20 @@ final class NvmlBinding {
      * JVM started with it, {@code /etc/ld.so.cache}, then the default directories.
      */
     static NvmlBinding loadFromSystem(String soname) {
-        List<String> tried = new ArrayList<>();
-        tried.add(soname + " via the system loader (LD_LIBRARY_PATH="
-                + Objects.requireNonNullElse(System.getenv("LD_LIBRARY_PATH"), "") + ", /etc/ld.so.cache, /lib, /usr/lib)");
+        String ldLibraryPath = Objects.requireNonNullElse(System.getenv("LD_LIBRARY_PATH"), "");
+        List<String> tried = List.of(soname + " via the system loader (LD_LIBRARY_PATH=" + ldLibraryPath
+                + ", /etc/ld.so.cache, /lib, /usr/lib)");
         return new NvmlBinding(load(soname, tried), Path.of(soname));
     }
 
     private static NvmlNative.Library load(String nameOrPath, List<String> tried) {
         try {
             // jnr-ffi 2.3.4 first hands the name to dlopen unchanged, so a path loads exactly that
-            // file and a bare soname goes through the system search. LoadNow makes a missing
-            // library fail here rather than at the first call.
+            // file and a bare soname goes through the system search. LoadNow plus failImmediately
+            // make a library that will not load throw here; without them jnr-ffi returns a proxy
+            // that throws on every call. Missing symbols still only fail when called.
             return LibraryLoader.create(NvmlNative.Library.class)
+                    .failImmediately()
                     .option(LibraryOption.LoadNow, Boolean.TRUE)
                     .option(LibraryOption.IgnoreError, Boolean.TRUE)
                     .load(nameOrPath);
@@ -96,8 +97,8 @@ final class NvmlBinding {
     }
 
     /**
-     * Makes one NVML call and returns its raw code. A symbol missing from the library comes back
-     * as {@link NvmlReturn#FUNCTION_NOT_FOUND}.
+     * Makes one NVML call and returns its raw code, for callers that handle codes themselves. A
+     * symbol missing from the library comes back as {@link NvmlReturn#FUNCTION_NOT_FOUND}.
      */
     int rawCall(IntSupplier call) {
         if (closed) {
@@ -112,16 +113,7 @@ final class NvmlBinding {
 
     /** Makes one NVML call that must succeed. */
     void check(String function, IntSupplier call) {
-        int code;
-        if (closed) {
-            code = NvmlReturn.UNINITIALIZED.code();
-        } else {
-            try {
-                code = call.getAsInt();
-            } catch (UnsatisfiedLinkError e) {
-                throw failure(function, NvmlReturn.FUNCTION_NOT_FOUND.code(), e);
-            }
-        }
+        int code = invoke(function, call);
         if (code != NvmlReturn.SUCCESS.code()) {
             throw failure(function, code, null);
         }
@@ -129,15 +121,25 @@ final class NvmlBinding {
 
     /** Makes one NVML call whose {@code NOT_SUPPORTED} is an answer, and reads the result with {@code value}. */
     <T> NvmlReading<T> read(String function, IntSupplier call, Supplier<T> value) {
-        try {
-            check(function, call);
-        } catch (NvmlException e) {
-            if (e.returnCode() == NvmlReturn.NOT_SUPPORTED) {
-                return NvmlReading.notSupported(function);
-            }
-            throw e;
+        int code = invoke(function, call);
+        if (code == NvmlReturn.NOT_SUPPORTED.code()) {
+            return NvmlReading.notSupported(function);
+        }
+        if (code != NvmlReturn.SUCCESS.code()) {
+            throw failure(function, code, null);
         }
         return NvmlReading.of(function, value.get());
+    }
+
+    private int invoke(String function, IntSupplier call) {
+        if (closed) {
+            return NvmlReturn.UNINITIALIZED.code();
+        }
+        try {
+            return call.getAsInt();
+        } catch (UnsatisfiedLinkError e) {
+            throw failure(function, NvmlReturn.FUNCTION_NOT_FOUND.code(), e);
+        }
     }
 
     /** Calls a {@code (char *buffer, unsigned int length)} function and decodes the string. */

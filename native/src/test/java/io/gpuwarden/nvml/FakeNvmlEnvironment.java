@@ -1,6 +1,9 @@
 package io.gpuwarden.nvml;
 
 import io.gpuwarden.nvml.fake.FakeNvmlState;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
 
@@ -33,6 +36,24 @@ final class FakeNvmlEnvironment {
 
     static Path stateFile() {
         return Path.of(required(System.getenv("GPUWARDEN_FAKE_NVML_STATE"), "environment variable GPUWARDEN_FAKE_NVML_STATE"));
+    }
+
+    /** Where the fake writes its diagnostics (GPUWARDEN_FAKE_NVML_LOG); grows across the whole test run. */
+    static Path logFile() {
+        return Path.of(required(System.getenv("GPUWARDEN_FAKE_NVML_LOG"), "environment variable GPUWARDEN_FAKE_NVML_LOG"));
+    }
+
+    /** The current end of the log, to read what a test caused with {@link #logSince(long)}. */
+    static long logPosition() throws IOException {
+        return Files.exists(logFile()) ? Files.size(logFile()) : 0;
+    }
+
+    static String logSince(long position) throws IOException {
+        if (!Files.exists(logFile())) {
+            return "";
+        }
+        byte[] all = Files.readAllBytes(logFile());
+        return new String(all, (int) position, all.length - (int) position, StandardCharsets.UTF_8);
     }
 
     static Path example(String name) {

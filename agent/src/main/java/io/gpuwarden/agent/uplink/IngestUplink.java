@@ -48,6 +48,8 @@ public final class IngestUplink implements AutoCloseable {
   private boolean accepted;
   private boolean closed;
   private String lastError = "";
+  private long failuresSinceConnected;
+  private long lastWarningNanos;
 
   /**
    * Creates an uplink; call {@link #start()} to connect.
@@ -214,8 +216,14 @@ public final class IngestUplink implements AutoCloseable {
     Status status = error == null ? Status.UNAVAILABLE.withDescription("collector closed the stream") : Status.fromThrowable(error);
     lastError = status.getCode() + ": " + status.getDescription();
     Duration wait = backoff.next();
-    log.warning("ingest stream to collector ended (" + lastError + "); reconnecting in " + wait.toMillis() + "ms with "
-        + unacked.size() + " batches unacknowledged");
+    failuresSinceConnected++;
+    // Warn on the first failure and then once a minute, not on every retry of an outage.
+    long now = System.nanoTime();
+    if (failuresSinceConnected == 1 || now - lastWarningNanos > TimeUnit.MINUTES.toNanos(1)) {
+      lastWarningNanos = now;
+      log.warning("ingest stream to collector ended (" + lastError + "); " + failuresSinceConnected
+          + " failed attempt(s) so far, next in " + wait.toMillis() + "ms; " + unacked.size() + " batches unacknowledged");
+    }
     scheduler.schedule(this::reconnect, wait.toMillis(), TimeUnit.MILLISECONDS);
   }
 
@@ -254,6 +262,7 @@ public final class IngestUplink implements AutoCloseable {
           case HELLO_ACCEPTED -> {
             accepted = true;
             backoff.reset();
+            failuresSinceConnected = 0;
             lastError = "";
             acknowledge(response.getHelloAccepted().getAcknowledgedSequence());
             // Resend everything the collector has not applied.

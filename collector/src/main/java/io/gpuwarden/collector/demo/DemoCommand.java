@@ -125,9 +125,10 @@ public final class DemoCommand implements Callable<Integer> {
           printLogs(err, work);
           return 1;
         }
-        long sleep = Math.min(interval.toMillis(), Math.max(0, Duration.between(Instant.now(), end).toMillis()));
-        Thread.sleep(sleep);
+        Duration left = Duration.between(Instant.now(), end);
+        Thread.sleep(left.compareTo(interval) < 0 ? Math.max(0, left.toMillis()) : interval.toMillis());
       }
+      out.printf("%n--- final ---");
       List<Node> fleet = printFleet(out, channel);
       return verify(fleet, hosts, err, work);
     } catch (IOException | UncheckedIOException e) {

@@ -197,13 +197,26 @@ public final class NodeRegistry {
     return nodes.size();
   }
 
-  /** Returns how many replayed batches were recognised and not applied again, over all nodes. */
-  public long duplicateBatches() {
-    return nodes.values().stream().mapToLong(s -> {
-      synchronized (s) {
-        return s.duplicateBatches;
-      }
-    }).sum();
+  /**
+   * Ingest counters of one node, for tests and metrics.
+   *
+   * @param batches batches applied
+   * @param duplicateBatches replayed batches recognised and not applied again
+   * @param sequenceGaps sequence numbers skipped (batches the agent dropped, or applied by an
+   *     earlier collector that did not keep them)
+   * @param droppedSamplesReported samples the agent reported dropping
+   */
+  public record IngestStats(long batches, long duplicateBatches, long sequenceGaps, long droppedSamplesReported) {}
+
+  /** Returns the ingest counters of {@code nodeId}. */
+  public Optional<IngestStats> stats(String nodeId) {
+    NodeState s = nodes.get(nodeId);
+    if (s == null) {
+      return Optional.empty();
+    }
+    synchronized (s) {
+      return Optional.of(new IngestStats(s.batches, s.duplicateBatches, s.sequenceGaps, s.droppedSamplesReported));
+    }
   }
 
   private Change reevaluate(NodeState state) {

@@ -105,7 +105,7 @@ class IngestServiceTest {
     Node node = server.registry().get("n1", true).orElseThrow();
     assertThat(node.getGpuSamples(0).getTemperatureCelsius()).isEqualTo(41);
     assertThat(node.getLastSequence()).isEqualTo(2);
-    assertThat(server.registry().duplicateBatches()).isEqualTo(1);
+    assertThat(server.registry().stats("n1").orElseThrow().duplicateBatches()).isEqualTo(1);
   }
 
   @Test

@@ -1,0 +1,45 @@
+package io.gpuwarden.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class AgentConfigTest {
+  @Test
+  void defaultsFollowTheDocumentation() {
+    AgentConfig c = AgentConfig.builder().nodeId("n1").build();
+    assertThat(c.sampleInterval()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(c.collectorTarget()).isEqualTo("localhost:7700");
+    assertThat(c.pool()).isEqualTo("default");
+    assertThat(c.nvmlLibrary()).isEmpty();
+    assertThat(c.unackedBatchLimit()).isEqualTo(600);
+  }
+
+  @Test
+  void nodeIdDefaultsToTheHostName() {
+    assertThat(AgentConfig.builder().build().nodeId()).isNotBlank();
+  }
+
+  @Test
+  void labelsAreCopiedNotShared() {
+    java.util.HashMap<String, String> labels = new java.util.HashMap<>(Map.of("tenant", "acme"));
+    AgentConfig c = AgentConfig.builder().nodeId("n1").labels(labels).build();
+    labels.put("tenant", "other");
+    assertThat(c.labels()).containsEntry("tenant", "acme");
+  }
+
+  @Test
+  void invalidValuesAreRefusedWithTheValueInTheMessage() {
+    assertThatThrownBy(() -> AgentConfig.builder().nodeId("n1").sampleInterval(Duration.ofMillis(1)).build())
+        .hasMessageContaining("at least 10ms, got 1ms");
+    assertThatThrownBy(() -> AgentConfig.builder().nodeId(" ").build()).hasMessageContaining("node id");
+    assertThatThrownBy(() -> AgentConfig.builder().nodeId("n1").unackedBatchLimit(0).build())
+        .hasMessageContaining("got 0");
+    assertThatThrownBy(() -> AgentConfig.builder().nodeId("n1")
+        .reconnectBackoff(Duration.ofSeconds(5), Duration.ofSeconds(1)).build())
+        .hasMessageContaining("initial <= max");
+  }
+}

@@ -1,0 +1,119 @@
+package io.gpuwarden.collector.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.gpuwarden.agent.Agent;
+import io.gpuwarden.agent.AgentConfig;
+import io.gpuwarden.agent.FakeNvml;
+import io.gpuwarden.collector.CollectorConfig;
+import io.gpuwarden.collector.CollectorServer;
+import io.gpuwarden.collector.fleet.NodeRegistry;
+import io.gpuwarden.proto.v1.HealthState;
+import io.gpuwarden.proto.v1.Node;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A real agent (in this JVM, on the fake NVML library) streaming to a real collector over loopback. */
+class AgentToCollectorTest {
+  @TempDir
+  Path tmp;
+
+  private final List<AutoCloseable> toClose = new ArrayList<>();
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (int i = toClose.size() - 1; i >= 0; i--) {
+      toClose.get(i).close();
+    }
+  }
+
+  private CollectorServer collector(int port) throws Exception {
+    CollectorServer c = CollectorServer.create(
+        CollectorConfig.defaults().withListen("127.0.0.1", port).withStaleAfter(Duration.ofSeconds(5)), Clock.systemUTC()).start();
+    toClose.add(c);
+    return c;
+  }
+
+  private Agent agent(String nodeId, int port) throws Exception {
+    Path bootId = tmp.resolve(nodeId + ".boot_id");
+    Files.writeString(bootId, "11111111-2222-4333-8444-555555555555\n");
+    Agent a = Agent.start(AgentConfig.builder()
+        .nodeId(nodeId)
+        .pool("e2e")
+        .collectorTarget("127.0.0.1:" + port)
+        .sampleInterval(Duration.ofMillis(100))
+        .nvmlLibrary(FakeNvml.library())
+        .bootIdFile(bootId)
+        .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(500))
+        .build());
+    toClose.add(a);
+    return a;
+  }
+
+  private static Node node(CollectorServer c, String id) {
+    return c.registry().get(id, true).orElse(Node.getDefaultInstance());
+  }
+
+  @Test
+  void everyGpuReachesTheCollectorAndChangesInNvmlShowUp() throws Exception {
+    FakeNvml.write(FakeNvml.healthyH100());
+    CollectorServer c = collector(0);
+    Agent a = agent("e2e-1", c.port());
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> node(c, "e2e-1").getGpuSamplesCount() == 8);
+    Node n = node(c, "e2e-1");
+    assertThat(n.getPool()).isEqualTo("e2e");
+    assertThat(n.getBootId()).isEqualTo("11111111-2222-4333-8444-555555555555");
+    assertThat(n.getInventory().getGpusCount()).isEqualTo(8);
+    assertThat(n.getInventory().getDriver().getDriverVersion()).isEqualTo("550.54.15");
+    assertThat(n.getConnected()).isTrue();
+    assertThat(n.getVerdict().getState()).isEqualTo(HealthState.HEALTH_STATE_HEALTHY);
+    assertThat(n.getGpuSamples(0).getTemperatureCelsius()).isEqualTo(33);
+
+    FakeNvml.write(FakeNvml.healthyH100().toBuilder().gpu(6, g -> g.temperatureCelsius(88)).build());
+    await().atMost(Duration.ofSeconds(5)).until(() -> node(c, "e2e-1").getGpuSamples(6).getTemperatureCelsius() == 88);
+
+    a.close();
+    await().atMost(Duration.ofSeconds(5)).until(() -> !node(c, "e2e-1").getConnected());
+    assertThat(a.uplink().acknowledgedSequence()).isEqualTo(a.uplink().lastSequence());
+    assertThat(node(c, "e2e-1").getLastSequence()).isEqualTo(a.uplink().lastSequence());
+  }
+
+  @Test
+  void batchesSampledWhileTheCollectorRestartsAreReplayedInOrderWithoutGaps() throws Exception {
+    FakeNvml.write(FakeNvml.healthyH100());
+    int port = Processes.freePort();
+    CollectorServer first = collector(port);
+    Agent a = agent("e2e-2", port);
+    await().atMost(Duration.ofSeconds(10)).until(() -> a.uplink().acknowledgedSequence() >= 3);
+
+    first.close();
+    // Once the agent saw its stream end, every ack the first collector sent has been processed.
+    await().atMost(Duration.ofSeconds(5)).until(() -> !a.uplink().connected());
+    long ackedByFirst = a.uplink().acknowledgedSequence();
+    await().atMost(Duration.ofSeconds(5)).until(() -> a.uplink().unackedCount() >= 5);
+    assertThat(a.uplink().connected()).isFalse();
+
+    CollectorServer second = collector(port);
+    await().atMost(Duration.ofSeconds(10)).until(() -> a.uplink().connected() && a.uplink().unackedCount() <= 1);
+    a.close();
+
+    NodeRegistry.IngestStats stats = second.registry().stats("e2e-2").orElseThrow();
+    long last = a.uplink().lastSequence();
+    assertThat(node(second, "e2e-2").getLastSequence()).isEqualTo(last);
+    // The second collector never saw what the first acknowledged (it keeps no store yet), and
+    // received every batch after that exactly once.
+    assertThat(stats.sequenceGaps()).isEqualTo(ackedByFirst);
+    assertThat(stats.batches()).isEqualTo(last - ackedByFirst);
+    assertThat(stats.duplicateBatches()).isZero();
+    assertThat(a.uplink().droppedBatches()).isZero();
+  }
+}

@@ -1,0 +1,155 @@
+package io.gpuwarden.collector.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.gpuwarden.agent.FakeNvml;
+import io.gpuwarden.collector.CollectorConfig;
+import io.gpuwarden.collector.CollectorServer;
+import io.gpuwarden.proto.v1.Node;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The built jars run as real processes: several agents at once, SIGTERM, and the demo. */
+class ProcessLifecycleTest {
+  private static final Pattern STOPPED = Pattern.compile("last sequence (\\d+), acknowledged (\\d+)");
+
+  @TempDir
+  Path tmp;
+
+  private final List<Process> processes = new ArrayList<>();
+  private CollectorServer collector;
+
+  @AfterEach
+  void cleanUp() {
+    processes.forEach(p -> {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly();
+    });
+    if (collector != null) {
+      collector.close();
+    }
+  }
+
+  private Process start(List<String> command, Path log, String stateFile) throws IOException {
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    if (stateFile != null) {
+      pb.environment().put("GPUWARDEN_FAKE_NVML_STATE", stateFile);
+    }
+    Process p = pb.start();
+    processes.add(p);
+    return p;
+  }
+
+  @Test
+  void threeAgentProcessesStreamConcurrentlyAndStopCleanlyOnSigterm() throws Exception {
+    collector = CollectorServer.create(CollectorConfig.defaults().withListen("127.0.0.1", 0), Clock.systemUTC()).start();
+    List<Process> agents = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      Path state = tmp.resolve("host" + i + ".state");
+      FakeNvml.healthyH100().toBuilder().gpu(0, g -> g.temperatureCelsius(40)).build().writeAtomically(state);
+      Path bootId = tmp.resolve("host" + i + ".boot_id");
+      Files.writeString(bootId, "boot-" + i + "\n");
+      agents.add(start(Processes.javaJar(Processes.agentJar(),
+          "--collector", "127.0.0.1:" + collector.port(), "--node-id", "proc-" + i, "--pool", "procs",
+          "--interval", "200ms", "--nvml-lib", FakeNvml.library().toString(), "--boot-id-file", bootId.toString()),
+          tmp.resolve("agent" + i + ".log"), state.toString()));
+    }
+    await().atMost(Duration.ofSeconds(30)).until(() -> collector.registry().list(n -> true, true).stream()
+        .filter(n -> n.getGpuSamplesCount() == 8).count() == 3);
+    assertThat(collector.registry().list(n -> true, true)).extracting(Node::getNodeId)
+        .containsExactly("proc-1", "proc-2", "proc-3");
+
+    for (Process p : agents) {
+      p.destroy(); // SIGTERM, as systemd sends
+    }
+    for (int i = 0; i < agents.size(); i++) {
+      Process p = agents.get(i);
+      assertThat(p.waitFor(15, TimeUnit.SECONDS)).as("agent %d exits within 15 s of SIGTERM", i + 1).isTrue();
+      assertThat(p.exitValue()).isEqualTo(143);
+      String log = Files.readString(tmp.resolve("agent" + (i + 1) + ".log"));
+      Matcher m = STOPPED.matcher(log);
+      assertThat(m.find()).as("agent log:%n%s", log).isTrue();
+      long last = Long.parseLong(m.group(1));
+      assertThat(Long.parseLong(m.group(2))).as("everything sampled was acknowledged").isEqualTo(last);
+      Node node = collector.registry().get("proc-" + (i + 1), false).orElseThrow();
+      assertThat(node.getLastSequence()).isEqualTo(last);
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> collector.registry().list(Node::getConnected, false).isEmpty());
+  }
+
+  @Test
+  void agentWithoutNvmlLibraryExitsOneNamingThePathTried() throws Exception {
+    Path missing = tmp.resolve("no-such-dir/libnvidia-ml.so.1");
+    Path log = tmp.resolve("agent.log");
+    Process p = start(Processes.javaJar(Processes.agentJar(), "--collector", "127.0.0.1:1", "--nvml-lib", missing.toString()),
+        log, null);
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isEqualTo(1);
+    assertThat(Files.readString(log)).contains("cannot start").contains(missing.toString());
+  }
+
+  @Test
+  void collectorProcessServesAndStopsCleanlyOnSigterm() throws Exception {
+    int port = Processes.freePort();
+    Path log = tmp.resolve("collector.log");
+    Process p = start(Processes.javaJar(Processes.collectorJar(), "collector", "--listen", "127.0.0.1:" + port), log, null);
+    await().atMost(Duration.ofSeconds(30)).until(() -> Files.readString(log).contains("listening on port " + port));
+
+    Path nodesOut = tmp.resolve("nodes.out");
+    Process nodes = start(Processes.javaJar(Processes.collectorJar(), "nodes", "--collector", "127.0.0.1:" + port), nodesOut, null);
+    assertThat(nodes.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(nodes.exitValue()).isZero();
+    assertThat(Files.readString(nodesOut)).contains("no nodes");
+
+    p.destroy();
+    assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isEqualTo(143);
+  }
+
+  @Test
+  void demoRunsForItsDurationExitsZeroAndLeavesNoProcessBehind() throws Exception {
+    Path out = tmp.resolve("demo.out");
+    Process demo = start(Processes.javaJar(Processes.collectorJar(), "demo", "--nodes", "2", "--duration", "8s",
+        "--refresh", "2s"), out, null);
+    List<ProcessHandle> agents = new ArrayList<>();
+    await().atMost(Duration.ofSeconds(20)).until(() -> {
+      agents.clear();
+      agents.addAll(demo.descendants().toList());
+      return agents.size() >= 2;
+    });
+    assertThat(demo.waitFor(60, TimeUnit.SECONDS)).as("demo exits by itself").isTrue();
+    String output = Files.readString(out);
+    assertThat(demo.exitValue()).as("demo output:%n%s", output).isZero();
+    assertThat(output).contains("2 nodes, 16 GPUs").contains("demo-node-01").contains("demo-node-02").contains("HEALTHY");
+    for (ProcessHandle agent : agents) {
+      assertThat(agent.isAlive()).as("agent process %d outlived the demo", agent.pid()).isFalse();
+    }
+  }
+
+  @Test
+  void demoInterruptedBySigtermStopsItsAgents() throws Exception {
+    Path out = tmp.resolve("demo.out");
+    Process demo = start(Processes.javaJar(Processes.collectorJar(), "demo", "--nodes", "2"), out, null);
+    List<ProcessHandle> agents = new ArrayList<>();
+    await().atMost(Duration.ofSeconds(20)).until(() -> {
+      agents.clear();
+      agents.addAll(demo.descendants().toList());
+      return agents.size() >= 2 && Files.readString(out).contains("2 nodes, 16 GPUs");
+    });
+    demo.destroy(); // what Ctrl-C (SIGINT) and SIGTERM both do: run the shutdown hook
+    assertThat(demo.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    await().atMost(Duration.ofSeconds(15)).until(() -> agents.stream().noneMatch(ProcessHandle::isAlive));
+  }
+}
