@@ -4,8 +4,10 @@ import java.util.List;
 
 /**
  * {@code libnvidia-ml.so.1} could not be loaded, so NVML never ran: the code is
- * {@link NvmlReturn#LIBRARY_NOT_FOUND}, as go-nvml reports it. The message names every path or
- * name tried and why the dynamic loader refused.
+ * {@link NvmlReturn#LIBRARY_NOT_FOUND}, as go-nvml reports it, and {@link #function()} is
+ * {@code nvmlInit_v2}, the call that could not be made. The message names every path or name
+ * tried and why the dynamic loader refused, e.g.
+ * {@code cannot load the NVML library (tried /opt/nvidia/libnvidia-ml.so.1): no such file}.
  */
 public final class NvmlLibraryNotFoundException extends NvmlException {
     private static final long serialVersionUID = 1L;

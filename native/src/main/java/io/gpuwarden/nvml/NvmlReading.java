@@ -1,6 +1,5 @@
 package io.gpuwarden.nvml;
 
-import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
@@ -78,11 +77,7 @@ public final class NvmlReading<T> {
         if (value == null) {
             return notSupported(function);
         }
-        R mapped = mapper.apply(value);
-        if (mapped == null) {
-            throw new NoSuchElementException("mapper returned null for " + value);
-        }
-        return new NvmlReading<>(function, mapped);
+        return new NvmlReading<>(function, Objects.requireNonNull(mapper.apply(value), "mapper returned null"));
     }
 
     @Override
