@@ -21,8 +21,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The built jars run as real processes: several agents at once, SIGTERM, and the demo. */
-class ProcessLifecycleTest {
+/**
+ * The built jars run as real processes. An integration test (failsafe, after {@code package}):
+ * the collector jar it runs is this module's own package output.
+ *
+ * <p>Covers several agents at once, SIGTERM, and the demo.
+ */
+class ProcessLifecycleIT {
   private static final Pattern STOPPED = Pattern.compile("last sequence (\\d+), acknowledged (\\d+)");
 
   @TempDir
