@@ -90,6 +90,8 @@ public final class DemoCommand implements Callable<Integer> {
       err.println("gpuwarden demo: " + e.getMessage());
       return 1;
     }
+    // The table is the demo's output; keep the collector's per-connection log lines out of it.
+    java.util.logging.Logger.getLogger("io.gpuwarden").setLevel(java.util.logging.Level.WARNING);
     Path work;
     CollectorServer collector;
     try {
