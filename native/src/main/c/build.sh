@@ -2,8 +2,10 @@
 # Builds the fake NVML into OUTDIR:
 #   OUTDIR/libnvidia-ml.so.1         the fake (soname libnvidia-ml.so.1, no unversioned symlink,
 #                                    like a driver install without the -dev package)
-#   OUTDIR/legacy/libnvidia-ml.so.1  the same without nvmlDeviceGetTemperatureV and
-#                                    nvmlDeviceGetMemoryInfo_v2, like an older driver
+#   OUTDIR/legacy/libnvidia-ml.so.1  the same without nvmlDeviceGetTemperatureV,
+#                                    nvmlDeviceGetMemoryInfo_v2, nvmlDeviceGetCurrentClocksEventReasons,
+#                                    nvmlDeviceGetRetiredPages_v2 and nvmlDeviceGetGpuFabricInfoV,
+#                                    like an older driver
 #   OUTDIR/nvml_layout               prints the C struct sizes/offsets the Java structs must match
 # Run by exec-maven-plugin in generate-resources; usable by hand: build.sh target/fake-nvml
 set -euo pipefail

@@ -42,7 +42,48 @@ int main(void)
     OFFSET(nvmlTemperature_t, sensorType);
     OFFSET(nvmlTemperature_t, temperature);
 
+    SIZE(nvmlFieldValue_t);
+    OFFSET(nvmlFieldValue_t, fieldId);
+    OFFSET(nvmlFieldValue_t, scopeId);
+    OFFSET(nvmlFieldValue_t, timestamp);
+    OFFSET(nvmlFieldValue_t, latencyUsec);
+    OFFSET(nvmlFieldValue_t, valueType);
+    OFFSET(nvmlFieldValue_t, nvmlReturn);
+    OFFSET(nvmlFieldValue_t, value);
+
+    SIZE(nvmlEventData_t);
+    OFFSET(nvmlEventData_t, device);
+    OFFSET(nvmlEventData_t, eventType);
+    OFFSET(nvmlEventData_t, eventData);
+    OFFSET(nvmlEventData_t, gpuInstanceId);
+    OFFSET(nvmlEventData_t, computeInstanceId);
+
+    SIZE(nvmlGpuFabricInfo_t);
+    OFFSET(nvmlGpuFabricInfo_t, clusterUuid);
+    OFFSET(nvmlGpuFabricInfo_t, status);
+    OFFSET(nvmlGpuFabricInfo_t, cliqueId);
+    OFFSET(nvmlGpuFabricInfo_t, state);
+
+    SIZE(nvmlGpuFabricInfo_v2_t);
+    OFFSET(nvmlGpuFabricInfo_v2_t, version);
+    OFFSET(nvmlGpuFabricInfo_v2_t, clusterUuid);
+    OFFSET(nvmlGpuFabricInfo_v2_t, status);
+    OFFSET(nvmlGpuFabricInfo_v2_t, cliqueId);
+    OFFSET(nvmlGpuFabricInfo_v2_t, state);
+    OFFSET(nvmlGpuFabricInfo_v2_t, healthMask);
+
+    SIZE(nvmlGpuFabricInfo_v3_t);
+    OFFSET(nvmlGpuFabricInfo_v3_t, version);
+    OFFSET(nvmlGpuFabricInfo_v3_t, clusterUuid);
+    OFFSET(nvmlGpuFabricInfo_v3_t, status);
+    OFFSET(nvmlGpuFabricInfo_v3_t, cliqueId);
+    OFFSET(nvmlGpuFabricInfo_v3_t, state);
+    OFFSET(nvmlGpuFabricInfo_v3_t, healthMask);
+    OFFSET(nvmlGpuFabricInfo_v3_t, healthSummary);
+
     printf("nvmlMemory_v2 %u\n", nvmlMemory_v2);
     printf("nvmlTemperature_v1 %u\n", nvmlTemperature_v1);
+    printf("nvmlGpuFabricInfo_v2 %u\n", nvmlGpuFabricInfo_v2);
+    printf("nvmlGpuFabricInfo_v3 %u\n", nvmlGpuFabricInfo_v3);
     return 0;
 }

@@ -1,105 +1,140 @@
 package io.gpuwarden.agent;
 
 import com.google.protobuf.Duration;
-import io.gpuwarden.agent.host.HostIdentity;
 import io.gpuwarden.agent.source.ProtoTime;
-import io.gpuwarden.agent.source.nvml.NvmlGpuSource;
 import io.gpuwarden.agent.uplink.Backoff;
 import io.gpuwarden.agent.uplink.IngestUplink;
 import io.gpuwarden.proto.v1.AgentHello;
+import io.gpuwarden.proto.v1.CheckResult;
+import io.gpuwarden.proto.v1.Component;
+import io.gpuwarden.proto.v1.ComponentKind;
+import io.gpuwarden.proto.v1.HealthState;
 import io.gpuwarden.proto.v1.Inventory;
+import io.gpuwarden.proto.v1.Reason;
+import io.gpuwarden.proto.v1.SuggestedAction;
 import io.gpuwarden.proto.v1.TelemetryBatch;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The running agent: samples every GPU each interval and streams the batches to the collector.
+ * The running agent: every interval it samples the host, runs the checks and streams the batch to
+ * the collector; an NVML Xid event triggers a cycle at once. A watchdog watches the sampling loop:
+ * if it stops making progress (a hang the per-GPU deadlines did not catch), the watchdog itself
+ * reports the agent's liveness as UNKNOWN to the collector, so a stuck agent is never mistaken for a
+ * healthy node.
  *
  * <pre>{@code
- * try (Agent agent = Agent.start(AgentConfig.builder().build())) { agent.awaitTermination(); }
+ * try (Agent agent = Agent.start(AgentConfig.builder().build())) { ... }
  * }</pre>
  */
 public final class Agent implements AutoCloseable {
   private static final Logger log = Logger.getLogger(Agent.class.getName());
   private static final java.time.Duration FLUSH_TIMEOUT = java.time.Duration.ofSeconds(5);
+  /** Name of the agent's own liveness check. */
+  public static final String LIVENESS_CHECK = "agent-liveness";
 
   private final AgentConfig config;
   private final Clock clock;
-  private final NvmlGpuSource gpus;
+  private final HostMonitor monitor;
   private final ManagedChannel channel;
   private final ScheduledExecutorService scheduler;
   private final ScheduledExecutorService uplinkTimers;
+  private final ScheduledExecutorService watchdog;
   private final IngestUplink uplink;
+  private final String streamId = UUID.randomUUID().toString();
+  private final Instant startedAt;
   private final AtomicLong samplingCycles = new AtomicLong();
+  private final AtomicBoolean cyclePending = new AtomicBoolean();
+  private volatile long lastProgressNanos = System.nanoTime();
+  private volatile boolean stalledReported;
   private volatile boolean closed;
+  private long helloInventoryVersion;
 
-  private Agent(AgentConfig config, Clock clock, NvmlGpuSource gpus, ManagedChannel channel,
-      ScheduledExecutorService scheduler, ScheduledExecutorService uplinkTimers, IngestUplink uplink) {
+  private Agent(AgentConfig config, Clock clock, HostMonitor monitor, ManagedChannel channel) {
     this.config = config;
     this.clock = clock;
-    this.gpus = gpus;
+    this.monitor = monitor;
     this.channel = channel;
-    this.scheduler = scheduler;
-    this.uplinkTimers = uplinkTimers;
-    this.uplink = uplink;
+    this.startedAt = clock.instant();
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("gpuwarden-sampler"));
+    // Reconnect timers and the watchdog run apart from sampling: they must work while it is stuck.
+    this.uplinkTimers = Executors.newSingleThreadScheduledExecutor(daemon("gpuwarden-uplink"));
+    this.watchdog = Executors.newSingleThreadScheduledExecutor(daemon("gpuwarden-watchdog"));
+    this.helloInventoryVersion = monitor.inventoryVersion();
+    this.uplink = new IngestUplink(channel, hello(), uplinkTimers,
+        new Backoff(config.reconnectInitialBackoff(), config.reconnectMaxBackoff(), () -> ThreadLocalRandom.current().nextDouble()),
+        config.unackedBatchLimit());
   }
 
   /**
-   * Opens the sources, connects to the collector and starts sampling.
+   * Opens the sources, connects to the collector and starts sampling. NVML that cannot be opened
+   * is not fatal: it is reported (the node is judged accordingly) and retried.
    *
-   * @throws io.gpuwarden.nvml.NvmlException when NVML cannot be loaded or initialised
    * @throws IllegalStateException when the boot id cannot be read
    */
   public static Agent start(AgentConfig config) {
     Clock clock = Clock.systemUTC();
-    String bootId = HostIdentity.bootId(config.bootIdFile());
-    NvmlGpuSource gpus = NvmlGpuSource.open(config.nvmlLibrary(), clock);
-    ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(daemon("gpuwarden-sampler"));
-    // Reconnect timers run apart from sampling so that they keep working while close() flushes.
-    ScheduledExecutorService uplinkTimers = Executors.newSingleThreadScheduledExecutor(daemon("gpuwarden-uplink"));
+    Agent[] self = new Agent[1];
+    HostMonitor monitor = HostMonitor.open(config, clock, true, () -> {
+      if (self[0] != null) {
+        self[0].cycleSoon();
+      }
+    });
     ManagedChannel channel = NettyChannelBuilder.forTarget(config.collectorTarget())
         .usePlaintext()
         .keepAliveTime(30, TimeUnit.SECONDS)
         .keepAliveTimeout(10, TimeUnit.SECONDS)
         .build();
-    AgentHello hello = AgentHello.newBuilder()
+    Agent agent = new Agent(config, clock, monitor, channel);
+    self[0] = agent;
+    log.info(agent.summary());
+    agent.uplink.start();
+    agent.scheduler.scheduleAtFixedRate(agent::cycle, 0, config.sampleInterval().toNanos(), TimeUnit.NANOSECONDS);
+    agent.watchdog.scheduleAtFixedRate(agent::watch, 1, 1, TimeUnit.SECONDS);
+    return agent;
+  }
+
+  private String summary() {
+    return "gpuwarden agent " + AgentVersion.get() + " node=" + config.nodeId() + " pool=" + config.pool()
+        + " boot=" + monitor.bootId() + ": "
+        + monitor.nvmlFailure().map(f -> "NVML unusable (" + f + ")")
+            .orElse(monitor.inventory().size() + " GPUs (driver " + monitor.driver().getDriverVersion() + ", CUDA "
+                + monitor.driver().getCudaDriverVersion() + "), Xid events from " + monitor.xidEventGpus() + " GPUs")
+        + "; checks " + monitor.checkNames() + "; state in " + config.stateDir()
+        + monitor.stateError().map(e -> " (" + e + ")").orElse("")
+        + "; collector " + config.collectorTarget() + ", every " + config.sampleInterval().toMillis() + "ms";
+  }
+
+  private AgentHello hello() {
+    return AgentHello.newBuilder()
         .setNodeId(config.nodeId())
         .setPool(config.pool())
         .setCluster(config.cluster())
         .putAllLabels(config.labels())
-        .setBootId(bootId)
+        .setBootId(monitor.bootId())
         .setAgentVersion(AgentVersion.get())
-        .setInventory(Inventory.newBuilder().setDriver(gpus.driver()).addAllGpus(gpus.inventory()))
-        .setStreamId(UUID.randomUUID().toString())
-        .setAgentStartedAt(ProtoTime.of(clock.instant()))
+        .setInventory(Inventory.newBuilder().setDriver(monitor.driver()).addAllGpus(monitor.inventory()))
+        .setStreamId(streamId)
+        .setAgentStartedAt(ProtoTime.of(startedAt))
         .setSampleInterval(Duration.newBuilder()
             .setSeconds(config.sampleInterval().getSeconds())
             .setNanos(config.sampleInterval().getNano()))
         .build();
-    IngestUplink uplink = new IngestUplink(channel, hello, uplinkTimers,
-        new Backoff(config.reconnectInitialBackoff(), config.reconnectMaxBackoff(), () -> ThreadLocalRandom.current().nextDouble()),
-        config.unackedBatchLimit());
-    Agent agent = new Agent(config, clock, gpus, channel, scheduler, uplinkTimers, uplink);
-    log.info("gpuwarden agent " + AgentVersion.get() + " node=" + config.nodeId() + " pool=" + config.pool()
-        + " boot=" + bootId + ": " + gpus.inventory().size() + " GPUs (driver " + gpus.driver().getDriverVersion()
-        + ", CUDA " + gpus.driver().getCudaDriverVersion() + "), collector " + config.collectorTarget()
-        + ", sampling every " + config.sampleInterval().toMillis() + "ms");
-    uplink.start();
-    long period = config.sampleInterval().toNanos();
-    scheduler.scheduleAtFixedRate(agent::sampleOnce, 0, period, TimeUnit.NANOSECONDS);
-    return agent;
   }
 
-  private static java.util.concurrent.ThreadFactory daemon(String name) {
+  private static ThreadFactory daemon(String name) {
     return r -> {
       Thread t = new Thread(r, name);
       t.setDaemon(true);
@@ -107,21 +142,86 @@ public final class Agent implements AutoCloseable {
     };
   }
 
-  private void sampleOnce() {
+  /** Runs an extra cycle as soon as the sampler is free (coalesced: at most one pending). */
+  private void cycleSoon() {
+    if (!closed && cyclePending.compareAndSet(false, true)) {
+      try {
+        scheduler.execute(this::cycle);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        cyclePending.set(false);
+      }
+    }
+  }
+
+  private synchronized void cycle() {
+    cyclePending.set(false);
     try {
+      HostMonitor.Cycle c = monitor.cycle();
+      if (monitor.inventoryVersion() != helloInventoryVersion) {
+        helloInventoryVersion = monitor.inventoryVersion();
+        uplink.updateHello(hello());
+      }
       TelemetryBatch batch = TelemetryBatch.newBuilder()
-          .setSampleTime(ProtoTime.of(clock.instant()))
-          .addAllGpuSamples(gpus.sample())
-          .addAllEvents(gpus.drainEvents())
+          .setSampleTime(ProtoTime.of(c.snapshot().time()))
+          .addAllGpuSamples(c.snapshot().gpus())
+          .addAllCheckResults(c.results())
+          .addCheckResults(liveness(HealthState.HEALTH_STATE_HEALTHY, ""))
+          .addAllEvents(c.forward())
           .build();
       if (!closed) {
         uplink.submit(batch);
       }
       samplingCycles.incrementAndGet();
+      lastProgressNanos = System.nanoTime();
+      if (stalledReported) {
+        stalledReported = false;
+        log.info("sampling loop is making progress again");
+      }
     } catch (RuntimeException e) {
       // One bad cycle must not cancel the periodic task (a thrown exception would).
       log.log(Level.SEVERE, "sampling cycle failed", e);
     }
+  }
+
+  /** How long the loop may go without finishing a cycle before the watchdog reports it. */
+  java.time.Duration stallLimit() {
+    return config.sampleInterval().multipliedBy(3).plus(config.nvmlTimeout().multipliedBy(2)).plusSeconds(1);
+  }
+
+  private void watch() {
+    long silentNanos = System.nanoTime() - lastProgressNanos;
+    if (closed || silentNanos < stallLimit().toNanos() || stalledReported) {
+      return;
+    }
+    stalledReported = true;
+    String why = String.format("sampling loop made no progress for %.1f s (limit %.1f s)", silentNanos / 1e9,
+        stallLimit().toMillis() / 1000.0);
+    log.severe(why + "; reporting the agent's liveness as UNKNOWN");
+    try {
+      uplink.submit(TelemetryBatch.newBuilder()
+          .setSampleTime(ProtoTime.of(clock.instant()))
+          .addCheckResults(liveness(HealthState.HEALTH_STATE_UNKNOWN, why))
+          .build());
+    } catch (IllegalStateException e) {
+      // closing
+    }
+  }
+
+  private CheckResult liveness(HealthState state, String why) {
+    CheckResult.Builder r = CheckResult.newBuilder().setCheck(LIVENESS_CHECK).setState(state)
+        .setTime(ProtoTime.of(clock.instant()));
+    if (state != HealthState.HEALTH_STATE_HEALTHY) {
+      r.addReasons(Reason.newBuilder().setCheck(LIVENESS_CHECK).setState(state)
+          .setComponent(Component.newBuilder().setKind(ComponentKind.COMPONENT_KIND_AGENT))
+          .setMessage(why).setAction(SuggestedAction.SUGGESTED_ACTION_REBOOT_NODE)
+          .setSince(ProtoTime.of(clock.instant())));
+    }
+    return r.build();
+  }
+
+  /** Returns true while the sampling loop makes progress. */
+  public boolean live() {
+    return System.nanoTime() - lastProgressNanos < stallLimit().toNanos();
   }
 
   /** Returns the configuration. */
@@ -149,9 +249,12 @@ public final class Agent implements AutoCloseable {
       return;
     }
     closed = true;
+    watchdog.shutdownNow();
     scheduler.shutdown();
     try {
-      scheduler.awaitTermination(FLUSH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      if (!scheduler.awaitTermination(FLUSH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+        log.warning("sampling did not stop within " + FLUSH_TIMEOUT.toSeconds() + " s (a hung NVML call?)");
+      }
       if (!uplink.flush(FLUSH_TIMEOUT)) {
         log.warning("shutting down with " + uplink.unackedCount() + " batches the collector did not acknowledge");
       }
@@ -169,7 +272,7 @@ public final class Agent implements AutoCloseable {
       channel.shutdownNow();
       Thread.currentThread().interrupt();
     }
-    gpus.close();
+    monitor.close();
     log.info("agent stopped after " + samplingCycles.get() + " sampling cycles; last sequence " + uplink.lastSequence()
         + ", acknowledged " + uplink.acknowledgedSequence());
   }

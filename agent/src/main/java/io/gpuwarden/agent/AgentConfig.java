@@ -2,6 +2,8 @@ package io.gpuwarden.agent;
 
 import static java.util.Objects.requireNonNull;
 
+import io.gpuwarden.agent.check.CheckConfig;
+import io.gpuwarden.agent.check.xid.XidPolicy;
 import io.gpuwarden.agent.host.HostIdentity;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,6 +30,10 @@ import java.util.TreeMap;
  * @param reconnectMaxBackoff cap of the exponential reconnect backoff
  * @param unackedBatchLimit batches kept in memory until the collector acknowledges them; past
  *     this the oldest are dropped and counted
+ * @param nvmlTimeout deadline of one GPU's reads in one cycle; a GPU that misses it is unresponsive
+ * @param stateDir directory for durable agent state (Xid history, first inventory of the boot)
+ * @param checks thresholds and switches of the health checks
+ * @param xidPolicy the Xid policy table
  */
 public record AgentConfig(
     String nodeId,
@@ -40,7 +46,11 @@ public record AgentConfig(
     Path bootIdFile,
     Duration reconnectInitialBackoff,
     Duration reconnectMaxBackoff,
-    int unackedBatchLimit) {
+    int unackedBatchLimit,
+    Duration nvmlTimeout,
+    Path stateDir,
+    CheckConfig checks,
+    XidPolicy xidPolicy) {
 
   /** Default collector address. */
   public static final String DEFAULT_COLLECTOR_TARGET = "localhost:7700";
@@ -54,6 +64,10 @@ public record AgentConfig(
   public static final Duration DEFAULT_RECONNECT_MAX_BACKOFF = Duration.ofSeconds(30);
   /** Default unacknowledged batch limit: ten minutes at the default interval. */
   public static final int DEFAULT_UNACKED_BATCH_LIMIT = 600;
+  /** Default deadline of one GPU's reads per cycle. */
+  public static final Duration DEFAULT_NVML_TIMEOUT = Duration.ofSeconds(2);
+  /** Default state directory. */
+  public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/gpuwarden");
 
   /** Validates and copies. */
   public AgentConfig {
@@ -84,6 +98,13 @@ public record AgentConfig(
           "reconnect backoff must satisfy 0 < initial <= max, got initial="
               + reconnectInitialBackoff + " max=" + reconnectMaxBackoff);
     }
+    requireNonNull(nvmlTimeout, "nvmlTimeout");
+    requireNonNull(stateDir, "stateDir");
+    requireNonNull(checks, "checks");
+    requireNonNull(xidPolicy, "xidPolicy");
+    if (nvmlTimeout.compareTo(Duration.ofMillis(10)) < 0) {
+      throw new IllegalArgumentException("NVML timeout must be at least 10ms, got " + nvmlTimeout.toMillis() + "ms");
+    }
     if (unackedBatchLimit < 1) {
       throw new IllegalArgumentException("unacked batch limit must be at least 1, got " + unackedBatchLimit);
     }
@@ -107,8 +128,36 @@ public record AgentConfig(
     private Duration reconnectInitialBackoff = DEFAULT_RECONNECT_INITIAL_BACKOFF;
     private Duration reconnectMaxBackoff = DEFAULT_RECONNECT_MAX_BACKOFF;
     private int unackedBatchLimit = DEFAULT_UNACKED_BATCH_LIMIT;
+    private Duration nvmlTimeout = DEFAULT_NVML_TIMEOUT;
+    private Path stateDir = DEFAULT_STATE_DIR;
+    private CheckConfig checks = CheckConfig.defaults();
+    private XidPolicy xidPolicy = XidPolicy.defaults();
 
     private Builder() {}
+
+    /** Sets the deadline of one GPU's reads per cycle. */
+    public Builder nvmlTimeout(Duration nvmlTimeout) {
+      this.nvmlTimeout = requireNonNull(nvmlTimeout, "nvmlTimeout");
+      return this;
+    }
+
+    /** Sets the state directory. */
+    public Builder stateDir(Path stateDir) {
+      this.stateDir = requireNonNull(stateDir, "stateDir");
+      return this;
+    }
+
+    /** Sets the check configuration. */
+    public Builder checks(CheckConfig checks) {
+      this.checks = requireNonNull(checks, "checks");
+      return this;
+    }
+
+    /** Sets the Xid policy. */
+    public Builder xidPolicy(XidPolicy xidPolicy) {
+      this.xidPolicy = requireNonNull(xidPolicy, "xidPolicy");
+      return this;
+    }
 
     /** Sets the node id; null means the host name. */
     public Builder nodeId(String nodeId) {
@@ -184,7 +233,11 @@ public record AgentConfig(
           bootIdFile,
           reconnectInitialBackoff,
           reconnectMaxBackoff,
-          unackedBatchLimit);
+          unackedBatchLimit,
+          nvmlTimeout,
+          stateDir,
+          checks,
+          xidPolicy);
     }
   }
 }

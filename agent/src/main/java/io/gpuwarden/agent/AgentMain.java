@@ -1,9 +1,8 @@
 package io.gpuwarden.agent;
 
 import io.gpuwarden.agent.cli.DurationConverter;
-import io.gpuwarden.agent.host.HostIdentity;
-import io.gpuwarden.nvml.NvmlException;
-import java.nio.file.Path;
+import io.gpuwarden.agent.cli.CheckCommand;
+import io.gpuwarden.agent.cli.HostOptions;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -11,6 +10,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.logging.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Command line of the agent: {@code gpuwarden agent [options]}. */
@@ -23,9 +23,10 @@ import picocli.CommandLine.Option;
         "Samples this host's GPUs through NVML and streams the telemetry to a gpuwarden collector.",
         "Runs until SIGTERM/SIGINT; on shutdown it waits up to 5 s for the collector to acknowledge what it sampled."},
     exitCodeListHeading = "%nExit codes:%n",
+    subcommands = {CheckCommand.class},
     exitCodeList = {
         "0:stopped cleanly (also 143 after SIGTERM, the JVM's convention)",
-        "1:could not start (NVML missing or failing, boot id unreadable)",
+        "1:could not start (boot id unreadable); NVML failing is reported and retried, not fatal",
         "2:invalid command line"})
 public final class AgentMain implements Callable<Integer> {
   static {
@@ -35,11 +36,11 @@ public final class AgentMain implements Callable<Integer> {
 
   private static final Logger log = Logger.getLogger(AgentMain.class.getName());
 
+  @Mixin
+  HostOptions host;
+
   @Option(names = "--collector", paramLabel = "HOST:PORT", description = "Collector address (default: ${DEFAULT-VALUE}).")
   String collector = AgentConfig.DEFAULT_COLLECTOR_TARGET;
-
-  @Option(names = "--node-id", paramLabel = "ID", description = "Node id (default: the host name).")
-  String nodeId;
 
   @Option(names = "--pool", paramLabel = "NAME", description = "Pool of this node (default: ${DEFAULT-VALUE}).")
   String pool = AgentConfig.DEFAULT_POOL;
@@ -53,13 +54,6 @@ public final class AgentMain implements Callable<Integer> {
   @Option(names = "--interval", paramLabel = "DURATION", converter = DurationConverter.class,
       description = "Sampling interval, e.g. 1s, 500ms (default: 1s).")
   Duration interval = AgentConfig.DEFAULT_SAMPLE_INTERVAL;
-
-  @Option(names = "--nvml-lib", paramLabel = "PATH",
-      description = "NVML library file to load (default: libnvidia-ml.so.1 from the system library path).")
-  Path nvmlLib;
-
-  @Option(names = "--boot-id-file", paramLabel = "PATH", description = "Boot id file (default: ${DEFAULT-VALUE}).")
-  Path bootIdFile = HostIdentity.DEFAULT_BOOT_ID_FILE;
 
   @Option(names = "--parent-pid", paramLabel = "PID",
       description = "Exit when this process exits (used by the demo so no agent outlives it).")
@@ -79,15 +73,12 @@ public final class AgentMain implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     AgentConfig config;
     try {
-      config = AgentConfig.builder()
-          .nodeId(nodeId)
+      config = host.apply(AgentConfig.builder())
           .pool(pool)
           .cluster(cluster)
           .labels(labels)
           .collectorTarget(collector)
           .sampleInterval(interval)
-          .nvmlLibrary(nvmlLib)
-          .bootIdFile(bootIdFile)
           .build();
     } catch (IllegalArgumentException e) {
       System.err.println("gpuwarden agent: " + e.getMessage());
@@ -96,7 +87,7 @@ public final class AgentMain implements Callable<Integer> {
     Agent agent;
     try {
       agent = Agent.start(config);
-    } catch (NvmlException | IllegalStateException e) {
+    } catch (IllegalArgumentException | IllegalStateException e) {
       System.err.println("gpuwarden agent: cannot start: " + e.getMessage());
       return 1;
     }

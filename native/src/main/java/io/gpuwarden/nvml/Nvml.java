@@ -120,6 +120,17 @@ public final class Nvml implements AutoCloseable {
         return NvmlDevice.resolve(binding, handle.getValue());
     }
 
+    /**
+     * A new, empty event set ({@code nvmlEventSetCreate}); close it when done.
+     *
+     * @throws NvmlException when NVML cannot create one
+     */
+    public NvmlEventSet createEventSet() {
+        PointerByReference set = new PointerByReference();
+        binding.check("nvmlEventSetCreate", () -> binding.library().nvmlEventSetCreate(set));
+        return new NvmlEventSet(binding, set.getValue());
+    }
+
     /** The library file that was loaded, or the soname the system loader was asked for. */
     public Path libraryPath() {
         return binding.libraryPath();

@@ -11,6 +11,7 @@ import java.util.function.Supplier;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.LibraryOption;
 import jnr.ffi.Runtime;
+import jnr.ffi.Struct;
 
 /**
  * A loaded NVML library and the translation of its return codes into Java: exceptions, typed
@@ -131,7 +132,11 @@ final class NvmlBinding {
         return NvmlReading.of(function, value.get());
     }
 
-    private int invoke(String function, IntSupplier call) {
+    /**
+     * Makes one NVML call and returns its code, for callers that give some codes a meaning of their
+     * own (e.g. TIMEOUT); a missing symbol throws {@link NvmlException} with {@code FUNCTION_NOT_FOUND}.
+     */
+    int invoke(String function, IntSupplier call) {
         if (closed) {
             return NvmlReturn.UNINITIALIZED.code();
         }
@@ -146,6 +151,12 @@ final class NvmlBinding {
     NvmlReading<String> readString(String function, int bufferSize, StringCall call) {
         byte[] buffer = new byte[bufferSize];
         return read(function, () -> call.fill(buffer, buffer.length), () -> decode(buffer));
+    }
+
+    /** Lays {@code struct} over fresh, zeroed native memory, which calls taking a {@code Pointer} need. */
+    <S extends Struct> S direct(S struct) {
+        struct.useMemory(runtime.getMemoryManager().allocateDirect(Struct.size(struct), true));
+        return struct;
     }
 
     NvmlException failure(String function, int code, Throwable cause) {

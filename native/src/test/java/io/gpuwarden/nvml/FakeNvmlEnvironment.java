@@ -25,7 +25,7 @@ final class FakeNvmlEnvironment {
         return fakeDirectory().resolve("libnvidia-ml.so.1");
     }
 
-    /** A build of the fake without nvmlDeviceGetTemperatureV and nvmlDeviceGetMemoryInfo_v2. */
+    /** A build of the fake without the newer calls (FAKE_NVML.md), like an older driver. */
     static Path legacyLibrary() {
         return fakeDirectory().resolve("legacy").resolve("libnvidia-ml.so.1");
     }

@@ -5,14 +5,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gpuwarden.nvml.fake.FakeNvmlState;
+import io.gpuwarden.nvml.fake.TypedKeysFixture;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
+import java.util.List;
+import java.util.stream.Stream;
 import jnr.ffi.byref.PointerByReference;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** What the fake libnvidia-ml.so.1 itself promises beyond NVML's API (FAKE_NVML.md). */
 class FakeNvmlLibraryTest {
@@ -133,6 +139,81 @@ class FakeNvmlLibraryTest {
                     })
                     .hasMessage("nvmlDeviceGetTemperatureV failed: NVML_ERROR_FUNCTION_NOT_FOUND (13): Function Not Found");
         }
+    }
+
+    @Test
+    void theShippedExamplesAndEveryTypedBuilderKeyLoadWithoutAWarning() throws IOException {
+        long logStart = FakeNvmlEnvironment.logPosition();
+        for (String example : List.of("h100-8gpu-healthy", "h100-8gpu-degraded", "h100-8gpu-unhealthy",
+                "h100-8gpu-temperature-not-supported")) {
+            install(FakeNvmlState.parse(FakeNvmlEnvironment.example(example)));
+            try (Nvml nvml = FakeNvmlEnvironment.open()) {
+                assertThat(nvml.deviceCount()).as(example).isEqualTo(8);
+            }
+        }
+        install(TypedKeysFixture.state());
+        try (Nvml nvml = FakeNvmlEnvironment.open()) {
+            assertThat(nvml.device(0).pcieLinkWidth().value()).isEqualTo(8);
+        }
+
+        assertThat(FakeNvmlEnvironment.logSince(logStart)).isEmpty();
+    }
+
+    static Stream<Arguments> invalidHealthValues() {
+        return Stream.of(
+                Arguments.of("gpu.0.ecc_mode = maybe", ":1: ecc_mode must be true or false (on/off, up/down), not 'maybe'"),
+                Arguments.of("gpu.0.ecc.volatile.corrected.dram = lots",
+                        ":1: ecc.volatile.corrected.dram must be a count or an NVML error name such as NOT_SUPPORTED, not 'lots'"),
+                Arguments.of("gpu.0.retired_pages_dbe = 0x1000@soon",
+                        ":1: retired_pages_dbe must be 'none' or addresses like 0x3c2a1000@1714560000000000, not '0x1000@soon'"),
+                Arguments.of("gpu.0.fabric_state = DONE",
+                        ":1: fabric_state must be one of NOT_SUPPORTED, NOT_STARTED, IN_PROGRESS, COMPLETED or a number, not 'DONE'"),
+                Arguments.of("gpu.0.fabric_cluster_uuid = 6f8b2a3c1d4e4f5a9b6c7d8e9f0a1b2c",
+                        ":1: fabric_cluster_uuid must look like 4a0a2c5e-6d55-4bd4-9a3c-0f1e2d3c4b5a, not '6f8b2a3c1d4e4f5a9b6c7d8e9f0a1b2c'"),
+                Arguments.of("gpu.0.nvlink.40.state = up", ":1: 'gpu.0.nvlink.40.state' is not gpu.<index>.nvlink.<link 0..35>.<key>"),
+                Arguments.of("gpu.0.nvlink.3.replay = -1", ":1: gpu.0.nvlink.3.replay must be an unsigned 64-bit number (decimal or 0x hex), not '-1'"),
+                Arguments.of("gpu.0.nvlink_link_count = 4\ngpu.0.nvlink.5.state = down",
+                        ": gpu.0.nvlink.5.* is set, but nvlink_link_count is 4"),
+                Arguments.of("gpu.0.pstate = 16", ": gpu.0: pstate must be 0..15 or 32 (unknown), not 16"),
+                Arguments.of("gpu.0.hang_ms = soon", ":1: hang_ms must be an unsigned 32-bit number (decimal or 0x hex), not 'soon'"),
+                Arguments.of("hang.nvmlDeviceGetName = -5", ":1: hang.nvmlDeviceGetName must be milliseconds (an unsigned 32-bit number), not '-5'"),
+                Arguments.of("gpu.0.name = a\nevent.3 = gpu=1 type=xid data=79", ": event.3 names gpu=1, but the state has 1 GPUs"),
+                Arguments.of("event.3 = gpu=0 type=meltdown", ":1: event.3 must look like 'gpu=3 type=xid data=79 [gi=1 ci=0]'"
+                        + " (type=<xid, double_bit_ecc, ... or a bit mask>): 'gpu=0 type=meltdown'"),
+                Arguments.of("event.3 = type=xid data=79", ":1: event.3 must look like 'gpu=3 type=xid data=79 [gi=1 ci=0]'"
+                        + " (no gpu= or no type=): 'type=xid data=79'"),
+                Arguments.of("event.03 = gpu=0 type=xid", ":1: 'event.03' is not event.<id> with an id of 0..4294967295"),
+                Arguments.of("gpu.0.fail_field.x = NOT_SUPPORTED", ":1: 'gpu.0.fail_field.x' is not gpu.<index>.fail_field.<field id>"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("invalidHealthValues")
+    void aHealthValueThatDoesNotParseIsReportedWithItsLine(String text, String message) throws IOException {
+        long logStart = FakeNvmlEnvironment.logPosition();
+        replaceStateFileWith(text + "\n");
+
+        assertThatThrownBy(FakeNvmlEnvironment::open).isInstanceOfSatisfying(NvmlException.class,
+                e -> assertThat(e.returnCode()).isEqualTo(NvmlReturn.DRIVER_NOT_LOADED));
+        assertThat(FakeNvmlEnvironment.logSince(logStart))
+                .isEqualTo("fake NVML: " + FakeNvmlEnvironment.stateFile() + message + "\n");
+    }
+
+    @Test
+    void hangsOfUnknownFunctionsAndUnknownLinkKeysWarnLikeUnknownKeys() throws IOException {
+        long logStart = FakeNvmlEnvironment.logPosition();
+        install(FakeNvmlState.builder().hang("nvmlDeviceGetFanSpeed", 100)
+                .gpu(0, gpu -> gpu.hang("nvmlDeviceGetFanSpeed", 100).set("nvlink.2.bandwidth", 7)).build());
+
+        try (Nvml nvml = FakeNvmlEnvironment.open()) {
+            assertThat(nvml.deviceCount()).isEqualTo(1);
+        }
+        String file = FakeNvmlEnvironment.stateFile().toString();
+        assertThat(FakeNvmlEnvironment.logSince(logStart)).isEqualTo(
+                "fake NVML: " + file + ":2: warning: unknown NVML function 'nvmlDeviceGetFanSpeed'"
+                + " in key 'hang.nvmlDeviceGetFanSpeed' (ignored)\n"
+                + "fake NVML: " + file + ":4: warning: unknown NVML function 'nvmlDeviceGetFanSpeed'"
+                + " in key 'gpu.0.hang.nvmlDeviceGetFanSpeed' (ignored)\n"
+                + "fake NVML: " + file + ":5: warning: unknown key 'gpu.0.nvlink.2.bandwidth' (ignored)\n");
     }
 
     /** Writes text the Java side would refuse to build, atomically like a well-behaved writer. */

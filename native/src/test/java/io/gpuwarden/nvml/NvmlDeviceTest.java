@@ -183,7 +183,29 @@ class NvmlDeviceTest {
                 query("nvmlDeviceGetEnforcedPowerLimit", NvmlDevice::enforcedPowerLimitMilliwatts),
                 query("nvmlDeviceGetUtilizationRates", NvmlDevice::utilization),
                 query("nvmlDeviceGetMemoryInfo_v2", NvmlDevice::memoryInfo),
-                query("nvmlDeviceGetClockInfo", gpu -> gpu.clockMhz(ClockType.SM)));
+                query("nvmlDeviceGetClockInfo", gpu -> gpu.clockMhz(ClockType.SM)),
+                query("nvmlDeviceGetEccMode", NvmlDevice::eccMode),
+                query("nvmlDeviceGetTotalEccErrors",
+                        gpu -> gpu.totalEccErrors(MemoryErrorType.UNCORRECTED, EccCounterType.VOLATILE)),
+                query("nvmlDeviceGetMemoryErrorCounter", gpu -> gpu.memoryErrorCounter(MemoryErrorType.CORRECTED,
+                        EccCounterType.AGGREGATE, MemoryLocation.DRAM)),
+                query("nvmlDeviceGetRetiredPages_v2",
+                        gpu -> gpu.retiredPages(PageRetirementCause.DOUBLE_BIT_ECC_ERROR)),
+                query("nvmlDeviceGetRetiredPagesPendingStatus", NvmlDevice::retiredPagesPending),
+                query("nvmlDeviceGetRemappedRows", NvmlDevice::remappedRows),
+                query("nvmlDeviceGetCurrentClocksEventReasons", NvmlDevice::clockEventReasons),
+                query("nvmlDeviceGetPcieReplayCounter", NvmlDevice::pcieReplayCounter),
+                query("nvmlDeviceGetCurrPcieLinkGeneration", NvmlDevice::pcieLinkGeneration),
+                query("nvmlDeviceGetMaxPcieLinkGeneration", NvmlDevice::pcieLinkGenerationMax),
+                query("nvmlDeviceGetCurrPcieLinkWidth", NvmlDevice::pcieLinkWidth),
+                query("nvmlDeviceGetMaxPcieLinkWidth", NvmlDevice::pcieLinkWidthMax),
+                query("nvmlDeviceGetNvLinkState", gpu -> gpu.nvlinkState(3)),
+                query("nvmlDeviceGetNvLinkErrorCounter", gpu -> gpu.nvlinkErrorCounter(3, NvlinkErrorCounter.DL_REPLAY)),
+                query("nvmlDeviceGetFieldValues", NvmlDevice::nvlinkLinkCount),
+                query("nvmlDeviceGetPersistenceMode", NvmlDevice::persistenceMode),
+                query("nvmlDeviceGetPerformanceState", NvmlDevice::performanceState),
+                query("nvmlDeviceGetGpuFabricInfoV", NvmlDevice::fabricInfo),
+                query("nvmlDeviceGetSupportedEventTypes", NvmlDevice::supportedEventTypes));
     }
 
     private static Arguments query(String function, Function<NvmlDevice, NvmlReading<?>> call) {

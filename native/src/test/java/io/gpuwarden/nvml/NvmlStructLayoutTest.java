@@ -77,4 +77,66 @@ class NvmlStructLayoutTest {
         assertThat(temperature.temperature.offset()).isEqualTo(cLayout.get("nvmlTemperature_t.temperature"));
         assertThat((long) TemperatureStruct.VERSION).isEqualTo(cLayout.get("nvmlTemperature_v1"));
     }
+
+    @Test
+    void fieldValueMatchesTheCLayout() {
+        FieldValueStruct value = new FieldValueStruct(runtime);
+        assertThat((long) Struct.size(value)).isEqualTo(cLayout.get("nvmlFieldValue_t")).isEqualTo(FieldValueStruct.SIZE);
+        assertThat(value.fieldId.offset()).isEqualTo(cLayout.get("nvmlFieldValue_t.fieldId"));
+        assertThat(value.scopeId.offset()).isEqualTo(cLayout.get("nvmlFieldValue_t.scopeId"));
+        assertThat(value.timestamp.offset()).isEqualTo(cLayout.get("nvmlFieldValue_t.timestamp"));
+        assertThat(value.latencyUsec.offset()).isEqualTo(cLayout.get("nvmlFieldValue_t.latencyUsec"));
+        assertThat(value.valueType.offset()).isEqualTo(cLayout.get("nvmlFieldValue_t.valueType"));
+        assertThat(value.nvmlReturn.offset()).isEqualTo(cLayout.get("nvmlFieldValue_t.nvmlReturn"));
+        assertThat(value.value.offset()).isEqualTo(cLayout.get("nvmlFieldValue_t.value")).isEqualTo(32);
+    }
+
+    @Test
+    void eventDataMatchesTheCLayout() {
+        EventDataStruct data = new EventDataStruct(runtime);
+        assertThat((long) Struct.size(data)).isEqualTo(cLayout.get("nvmlEventData_t")).isEqualTo(32);
+        assertThat(data.device.offset()).isEqualTo(cLayout.get("nvmlEventData_t.device"));
+        assertThat(data.eventType.offset()).isEqualTo(cLayout.get("nvmlEventData_t.eventType"));
+        assertThat(data.eventData.offset()).isEqualTo(cLayout.get("nvmlEventData_t.eventData"));
+        assertThat(data.gpuInstanceId.offset()).isEqualTo(cLayout.get("nvmlEventData_t.gpuInstanceId"));
+        assertThat(data.computeInstanceId.offset()).isEqualTo(cLayout.get("nvmlEventData_t.computeInstanceId"));
+    }
+
+    @Test
+    void fabricInfoVersion1MatchesTheCLayout() {
+        FabricInfoStruct info = new FabricInfoStruct(runtime);
+        assertThat((long) Struct.size(info)).isEqualTo(cLayout.get("nvmlGpuFabricInfo_t")).isEqualTo(28);
+        assertThat(info.clusterUuid[0].offset()).isEqualTo(cLayout.get("nvmlGpuFabricInfo_t.clusterUuid"));
+        assertThat(info.clusterUuid[15].offset()).isEqualTo(15);
+        assertThat(info.status.offset()).isEqualTo(cLayout.get("nvmlGpuFabricInfo_t.status"));
+        assertThat(info.cliqueId.offset()).isEqualTo(cLayout.get("nvmlGpuFabricInfo_t.cliqueId"));
+        assertThat(info.state.offset()).isEqualTo(cLayout.get("nvmlGpuFabricInfo_t.state"));
+    }
+
+    @Test
+    void fabricInfoVersion2MatchesTheCLayout() {
+        FabricInfoV2Struct info = new FabricInfoV2Struct(runtime);
+        assertThat((long) Struct.size(info)).isEqualTo(cLayout.get("nvmlGpuFabricInfo_v2_t")).isEqualTo(36);
+        assertThat(info.version.offset()).isEqualTo(cLayout.get("nvmlGpuFabricInfo_v2_t.version"));
+        assertThat(info.clusterUuid[0].offset()).isEqualTo(cLayout.get("nvmlGpuFabricInfo_v2_t.clusterUuid"));
+        assertThat(info.status.offset()).isEqualTo(cLayout.get("nvmlGpuFabricInfo_v2_t.status"));
+        assertThat(info.cliqueId.offset()).isEqualTo(cLayout.get("nvmlGpuFabricInfo_v2_t.cliqueId"));
+        assertThat(info.state.offset()).isEqualTo(cLayout.get("nvmlGpuFabricInfo_v2_t.state"));
+        assertThat(info.healthMask.offset()).isEqualTo(cLayout.get("nvmlGpuFabricInfo_v2_t.healthMask"));
+        assertThat((long) FabricInfoV2Struct.VERSION).isEqualTo(cLayout.get("nvmlGpuFabricInfo_v2"));
+    }
+
+    @Test
+    void fabricInfoVersion3MatchesTheCLayout() {
+        FabricInfoV3Struct info = new FabricInfoV3Struct(runtime);
+        assertThat((long) Struct.size(info)).isEqualTo(cLayout.get("nvmlGpuFabricInfo_v3_t")).isEqualTo(40);
+        assertThat(info.version.offset()).isEqualTo(cLayout.get("nvmlGpuFabricInfo_v3_t.version"));
+        assertThat(info.clusterUuid[0].offset()).isEqualTo(cLayout.get("nvmlGpuFabricInfo_v3_t.clusterUuid"));
+        assertThat(info.status.offset()).isEqualTo(cLayout.get("nvmlGpuFabricInfo_v3_t.status"));
+        assertThat(info.cliqueId.offset()).isEqualTo(cLayout.get("nvmlGpuFabricInfo_v3_t.cliqueId"));
+        assertThat(info.state.offset()).isEqualTo(cLayout.get("nvmlGpuFabricInfo_v3_t.state"));
+        assertThat(info.healthMask.offset()).isEqualTo(cLayout.get("nvmlGpuFabricInfo_v3_t.healthMask"));
+        assertThat(info.healthSummary.offset()).isEqualTo(cLayout.get("nvmlGpuFabricInfo_v3_t.healthSummary"));
+        assertThat((long) FabricInfoV3Struct.VERSION).isEqualTo(cLayout.get("nvmlGpuFabricInfo_v3"));
+    }
 }

@@ -48,6 +48,20 @@ public final class SourceErrorTracker {
     }
   }
 
+  /**
+   * Records the failures of one read of everything under {@code prefix}: each key in
+   * {@code failingNow} (relative to the prefix) failed with its error; every other key under the
+   * prefix that was failing has recovered.
+   */
+  public void reconcile(String prefix, Map<String, String> failingNow, Component component) {
+    failingNow.forEach((k, error) -> failed(prefix + k, component, error));
+    for (String key : List.copyOf(failing.keySet())) {
+      if (key.startsWith(prefix) && !failingNow.containsKey(key.substring(prefix.length()))) {
+        succeeded(key, component);
+      }
+    }
+  }
+
   /** Returns and clears the events produced since the last call. */
   public List<Event> drainEvents() {
     List<Event> out = List.copyOf(pending);

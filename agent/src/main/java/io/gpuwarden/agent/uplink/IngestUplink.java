@@ -32,7 +32,7 @@ public final class IngestUplink implements AutoCloseable {
   private static final Logger log = Logger.getLogger(IngestUplink.class.getName());
 
   private final IngestServiceGrpc.IngestServiceStub stub;
-  private final AgentHello hello;
+  private AgentHello hello;
   private final ScheduledExecutorService scheduler;
   private final Backoff backoff;
   private final int limit;
@@ -99,6 +99,21 @@ public final class IngestUplink implements AutoCloseable {
     unacked.addLast(b.build());
     drain();
     return sequence;
+  }
+
+  /**
+   * Replaces the hello (the inventory changed, e.g. NVML became usable) and re-opens the stream so
+   * the collector learns it; sequences continue on the same stream id.
+   */
+  public synchronized void updateHello(AgentHello newHello) {
+    this.hello = newHello;
+    if (call != null && !closed) {
+      ClientCallStreamObserver<IngestRequest> old = call;
+      call = null;
+      accepted = false;
+      old.onCompleted();
+      connect();
+    }
   }
 
   /** Returns the highest sequence the collector acknowledged. */

@@ -1,8 +1,11 @@
 package io.gpuwarden.collector.cli;
 
+import io.gpuwarden.agent.check.CheckRunner;
 import io.gpuwarden.proto.v1.GpuSample;
 import io.gpuwarden.proto.v1.HealthState;
 import io.gpuwarden.proto.v1.Node;
+import io.gpuwarden.proto.v1.Reason;
+import io.gpuwarden.proto.v1.SuggestedAction;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -15,7 +18,8 @@ public final class FleetTable {
 
   /** Renders {@code nodes} as seen at {@code now}. */
   public static String render(List<Node> nodes, Instant now) {
-    TextTable t = new TextTable("NODE", "POOL", "GPUS", "LAST SEEN", "HOTTEST °C", "POWER W", "UTIL %", "VERDICT")
+    TextTable t = new TextTable("NODE", "POOL", "GPUS", "LAST SEEN", "HOTTEST °C", "POWER W", "UTIL %", "VERDICT", "ACTION",
+        "REASON")
         .rightAlign(2, 4, 5, 6);
     for (Node n : nodes) {
       List<GpuSample> samples = n.getGpuSamplesList();
@@ -32,9 +36,42 @@ public final class FleetTable {
           hottest.isPresent() ? Integer.toString(hottest.getAsInt()) : "-",
           anyPower ? Long.toString(Math.round(powerMw / 1000.0)) : "-",
           Double.isNaN(util) ? "-" : String.format(Locale.ROOT, "%.0f", util),
-          verdict(n));
+          verdict(n),
+          action(n),
+          reason(n));
     }
     return t.render();
+  }
+
+  /** Returns the most urgent suggested action of the node's verdict, e.g. {@code reboot-node}, or {@code -}. */
+  public static String action(Node n) {
+    SuggestedAction best = SuggestedAction.SUGGESTED_ACTION_NONE;
+    for (Reason r : n.getVerdict().getReasonsList()) {
+      if (CheckRunner.urgency(r.getAction()) > CheckRunner.urgency(best)) {
+        best = r.getAction();
+      }
+    }
+    return best == SuggestedAction.SUGGESTED_ACTION_NONE ? "-" : actionName(best);
+  }
+
+  /** Returns an action as a short word, e.g. {@code reboot-node}. */
+  public static String actionName(SuggestedAction a) {
+    return a.name().replace("SUGGESTED_ACTION_", "").toLowerCase(Locale.ROOT).replace('_', '-');
+  }
+
+  /** Returns the first reason of the verdict, shortened, with a count of the others. */
+  public static String reason(Node n) {
+    List<Reason> reasons = n.getVerdict().getReasonsList();
+    if (reasons.isEmpty()) {
+      return "";
+    }
+    String first = reasons.get(0).getMessage();
+    if (first.length() > 70) {
+      first = first.substring(0, 67) + "...";
+    }
+    return reasons.size() == 1 ? first : first + " (+" + (reasons.size() - 1) + " more)";
+  }
+
   }
 
   /** Returns the verdict as a short word, e.g. {@code HEALTHY}. */

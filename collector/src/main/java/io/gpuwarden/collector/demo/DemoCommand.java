@@ -49,6 +49,8 @@ import picocli.CommandLine.Spec;
     exitCodeList = {"0:ran and every simulated node reported all of its GPUs",
         "1:a node never reported (its agent log is printed), or the demo could not start", "2:invalid command line"})
 public final class DemoCommand implements Callable<Integer> {
+  /** Held so the level set on it is not lost when the logger would otherwise be collected. */
+  private static final java.util.logging.Logger PROJECT_LOGGER = java.util.logging.Logger.getLogger("io.gpuwarden");
   private static final String DEFAULT_AGENT_JAVA_OPTS = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xms16m -Xmx96m";
 
   @Option(names = "--nodes", paramLabel = "N", description = "Simulated hosts (default: ${DEFAULT-VALUE}).")
@@ -91,7 +93,7 @@ public final class DemoCommand implements Callable<Integer> {
       return 1;
     }
     // The table is the demo's output; keep the collector's per-connection log lines out of it.
-    java.util.logging.Logger.getLogger("io.gpuwarden").setLevel(java.util.logging.Level.WARNING);
+    PROJECT_LOGGER.setLevel(java.util.logging.Level.WARNING);
     Path work;
     CollectorServer collector;
     try {

@@ -1,5 +1,6 @@
 package io.gpuwarden.nvml.fake;
 
+import io.gpuwarden.nvml.NvmlEventType;
 import io.gpuwarden.nvml.NvmlReturn;
 import java.io.IOException;
 import java.io.InputStream;
@@ -53,6 +54,23 @@ public record FakeNvmlState(Map<String, String> settings, Map<String, String> fa
     private static final Pattern KEY = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.]*");
     private static final Pattern GPU_KEY = Pattern.compile("gpu\\.(0|[1-9][0-9]{0,2})\\.(.+)");
     private static final String EXAMPLES = "/io/gpuwarden/nvml/fake/examples/";
+    private static final Pattern EVENT_KEY = Pattern.compile("event\\.(0|[1-9][0-9]{0,9})");
+    /** The names the fake accepts in {@code type=}, by event type bit. */
+    private static final Map<Long, String> EVENT_TYPE_NAMES = Map.ofEntries(
+            Map.entry(NvmlEventType.SINGLE_BIT_ECC_ERROR, "single_bit_ecc"),
+            Map.entry(NvmlEventType.DOUBLE_BIT_ECC_ERROR, "double_bit_ecc"),
+            Map.entry(NvmlEventType.PSTATE, "pstate"),
+            Map.entry(NvmlEventType.XID_CRITICAL_ERROR, "xid"),
+            Map.entry(NvmlEventType.CLOCK, "clock"),
+            Map.entry(NvmlEventType.POWER_SOURCE_CHANGE, "power_source_change"),
+            Map.entry(NvmlEventType.MIG_CONFIG_CHANGE, "mig_config_change"),
+            Map.entry(NvmlEventType.SINGLE_BIT_ECC_ERROR_STORM, "single_bit_ecc_storm"),
+            Map.entry(NvmlEventType.DRAM_RETIREMENT_EVENT, "dram_retirement"),
+            Map.entry(NvmlEventType.DRAM_RETIREMENT_FAILURE, "dram_retirement_failure"),
+            Map.entry(NvmlEventType.NON_FATAL_POISON_ERROR, "non_fatal_poison"),
+            Map.entry(NvmlEventType.FATAL_POISON_ERROR, "fatal_poison"),
+            Map.entry(NvmlEventType.GPU_UNAVAILABLE_ERROR, "gpu_unavailable"),
+            Map.entry(NvmlEventType.GPU_RECOVERY_ACTION, "gpu_recovery_action"));
 
     public FakeNvmlState {
         settings = checkedEntries(settings, "");
@@ -88,6 +106,22 @@ public record FakeNvmlState(Map<String, String> settings, Map<String, String> fa
     /** The GPU at {@code index}. */
     public FakeGpu gpu(int index) {
         return gpus.get(index);
+    }
+
+    /** One more than the largest {@code event.<id>} in this state (0 when there are none): the id for the next event. */
+    public long nextEventId() {
+        long next = 0;
+        for (String key : settings.keySet()) {
+            Matcher matcher = EVENT_KEY.matcher(key);
+            if (matcher.matches()) {
+                next = Math.max(next, Long.parseLong(matcher.group(1)) + 1);
+            }
+        }
+        return next;
+    }
+
+    private static String eventTypeName(long eventType) {
+        return EVENT_TYPE_NAMES.getOrDefault(eventType, "0x" + Long.toHexString(eventType));
     }
 
     /** A node-wide value, if set. */
@@ -184,8 +218,8 @@ public record FakeNvmlState(Map<String, String> settings, Map<String, String> fa
 
     /**
      * One of the state files shipped in {@code native/examples}, by name without {@code .state}:
-     * {@code h100-8gpu-healthy}, {@code h100-8gpu-driver-not-loaded},
-     * {@code h100-8gpu-temperature-not-supported}.
+     * {@code h100-8gpu-healthy}, {@code h100-8gpu-degraded}, {@code h100-8gpu-unhealthy},
+     * {@code h100-8gpu-driver-not-loaded}, {@code h100-8gpu-temperature-not-supported}.
      */
     public static FakeNvmlState example(String name) {
         String resource = EXAMPLES + name + ".state";
@@ -334,6 +368,42 @@ public record FakeNvmlState(Map<String, String> settings, Map<String, String> fa
         public Builder clearFault(String function) {
             faults.remove(function);
             return this;
+        }
+
+        /** Calls of {@code function} block this long before answering, for every GPU (and for system calls). */
+        public Builder hang(String function, long millis) {
+            return set("hang." + Objects.requireNonNull(function, "function"), millis);
+        }
+
+        /**
+         * Adds event {@code id}: an event set registered for {@code eventType} on GPU {@code gpu}
+         * (its index in the state file) delivers it once, if the id is larger than every id the
+         * file held when the set was created and than the last id the set delivered; so take ids
+         * from {@link FakeNvmlState#nextEventId()}.
+         */
+        public Builder event(long id, int gpu, long eventType, long eventData) {
+            return set(eventKey(id), "gpu=" + gpu + " type=" + eventTypeName(eventType) + " data="
+                    + Long.toUnsignedString(eventData));
+        }
+
+        /** As {@link #event(long, int, long, long)}, attributed to a MIG GPU instance and compute instance. */
+        public Builder event(long id, int gpu, long eventType, long eventData, int gpuInstanceId,
+                int computeInstanceId) {
+            return set(eventKey(id), "gpu=" + gpu + " type=" + eventTypeName(eventType) + " data="
+                    + Long.toUnsignedString(eventData) + " gi=" + Integer.toUnsignedString(gpuInstanceId)
+                    + " ci=" + Integer.toUnsignedString(computeInstanceId));
+        }
+
+        /** Adds an Xid event: {@code event.<id> = gpu=<gpu> type=xid data=<xid>}. */
+        public Builder xid(long id, int gpu, long xid) {
+            return event(id, gpu, NvmlEventType.XID_CRITICAL_ERROR, xid);
+        }
+
+        private static String eventKey(long id) {
+            if (id < 0 || id > 0xFFFFFFFFL) {
+                throw new IllegalArgumentException("event id " + id + " is outside 0..4294967295");
+            }
+            return "event." + id;
         }
 
         /** Adds {@code gpu}, replacing any GPU with the same index. */

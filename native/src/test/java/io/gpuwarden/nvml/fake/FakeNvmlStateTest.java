@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gpuwarden.nvml.ClockType;
+import io.gpuwarden.nvml.GpuRecoveryAction;
 import io.gpuwarden.nvml.NvmlReturn;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -60,7 +61,8 @@ class FakeNvmlStateTest {
             examples = files.filter(file -> file.toString().endsWith(".state")).sorted().toList();
         }
         assertThat(examples).extracting(file -> file.getFileName().toString()).containsExactly(
-                "h100-8gpu-driver-not-loaded.state", "h100-8gpu-healthy.state", "h100-8gpu-temperature-not-supported.state");
+                "h100-8gpu-degraded.state", "h100-8gpu-driver-not-loaded.state", "h100-8gpu-healthy.state",
+                "h100-8gpu-temperature-not-supported.state", "h100-8gpu-unhealthy.state");
         for (Path file : examples) {
             FakeNvmlState state = FakeNvmlState.parse(file);
             assertThat(state.gpus()).as(file.toString()).hasSize(8);
@@ -131,5 +133,89 @@ class FakeNvmlStateTest {
         try (Stream<Path> files = Files.list(directory)) {
             assertThat(files).containsExactly(file);
         }
+    }
+
+    @Test
+    void rendersTheHealthFabricEventAndFaultKeys() {
+        assertThat(TypedKeysFixture.state().render()).isEqualTo("""
+                # gpuwarden fake NVML state (native/FAKE_NVML.md). Replace this file atomically.
+                hang.nvmlDeviceGetCount_v2 = 0
+                event.7 = gpu=1 type=xid data=79
+                event.8 = gpu=0 type=double_bit_ecc data=0
+                event.9 = gpu=1 type=0x10000 data=3 gi=1 ci=0
+
+                gpu.0.ecc_mode = off
+                gpu.0.ecc_mode_pending = on
+                gpu.0.ecc.volatile.uncorrected.dram = 2
+                gpu.0.ecc.aggregate.corrected.texture_shm = NOT_SUPPORTED
+                gpu.0.ecc.aggregate.uncorrected.total = 9
+                gpu.0.retired_pages_dbe = 0x3c2a1000@1714560000000000, 0x1000
+                gpu.0.retired_pages_sbe = none
+                gpu.0.retired_pages_pending = true
+                gpu.0.remapped_rows_corrected = 1
+                gpu.0.remapped_rows_uncorrected = 8
+                gpu.0.remapped_rows_pending = false
+                gpu.0.remapped_rows_failure = true
+                gpu.0.clock_event_reasons = 0x48
+                gpu.0.pcie_replay_counter = 143
+                gpu.0.pcie_link_gen = 4
+                gpu.0.pcie_link_width = 8
+                gpu.0.pcie_link_gen_max = 5
+                gpu.0.pcie_link_width_max = 16
+                gpu.0.nvlink_link_count = 18
+                gpu.0.nvlink.7.state = down
+                gpu.0.nvlink.7.crc_flit = 57
+                gpu.0.persistence_mode = off
+                gpu.0.pstate = 2
+                gpu.0.fabric_state = COMPLETED
+                gpu.0.fabric_status = SUCCESS
+                gpu.0.fabric_clique_id = 32766
+                gpu.0.fabric_cluster_uuid = 6f8b2a3c-1d4e-4f5a-9b6c-7d8e9f0a1b2c
+                gpu.0.fabric_health_mask = 0x1a9
+                gpu.0.fabric_health_summary = LIMITED_CAPACITY
+                gpu.0.fabric_info_max_version = 2
+                gpu.0.recovery_action = DRAIN_P2P
+                gpu.0.supported_event_types = 0xff9f
+                gpu.0.fail_field.230 = NO_PERMISSION
+                gpu.0.lost = false
+                gpu.0.vanished = false
+                gpu.0.hang_ms = 0
+                gpu.0.hang.nvmlDeviceGetName = 0
+
+                gpu.1.recovery_action = 77
+                """);
+        assertThat(FakeNvmlState.parse(TypedKeysFixture.state().render())).isEqualTo(TypedKeysFixture.state());
+    }
+
+    @Test
+    void theNextEventIdFollowsTheLargestOne() {
+        assertThat(STATE.nextEventId()).isZero();
+        assertThat(TypedKeysFixture.state().nextEventId()).isEqualTo(10);
+        assertThat(FakeNvmlState.builder().xid(4_294_967_295L, 0, 79).build().nextEventId()).isEqualTo(4_294_967_296L);
+    }
+
+    @Test
+    void refusesWhatTheFakeCouldNotRead() {
+        assertThatThrownBy(() -> FakeNvmlState.builder().xid(-1, 0, 79)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> FakeNvmlState.builder().xid(1L << 32, 0, 79)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> FakeGpu.builder(0).recoveryAction(GpuRecoveryAction.UNKNOWN))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void theDegradedAndUnhealthyExamplesDifferFromTheHealthyOneOnlyWhereTheySay() {
+        FakeNvmlState healthy = FakeNvmlState.example("h100-8gpu-healthy");
+        FakeNvmlState degraded = FakeNvmlState.example("h100-8gpu-degraded");
+        FakeNvmlState unhealthy = FakeNvmlState.example("h100-8gpu-unhealthy");
+
+        assertThat(changedGpus(healthy, degraded)).containsExactly(1, 3, 5);
+        assertThat(changedGpus(healthy, unhealthy)).containsExactly(2, 6);
+        assertThat(degraded.gpu(3).setting("pcie_link_width")).contains("8");
+        assertThat(unhealthy.gpu(6).setting("nvlink.7.state")).contains("down");
+        assertThat(unhealthy.gpu(2).setting("remapped_rows_failure")).contains("true");
+    }
+
+    private static List<Integer> changedGpus(FakeNvmlState from, FakeNvmlState to) {
+        return from.gpus().stream().filter(gpu -> !gpu.equals(to.gpu(gpu.index()))).map(FakeGpu::index).toList();
     }
 }

@@ -1,90 +1,133 @@
 package io.gpuwarden.agent.source.nvml;
 
-import io.gpuwarden.agent.source.ProtoTime;
 import io.gpuwarden.agent.source.SourceErrorTracker;
-import io.gpuwarden.nvml.ClockType;
-import io.gpuwarden.nvml.MemoryInfo;
 import io.gpuwarden.nvml.Nvml;
 import io.gpuwarden.nvml.NvmlDevice;
 import io.gpuwarden.nvml.NvmlException;
 import io.gpuwarden.nvml.NvmlReading;
 import io.gpuwarden.nvml.PciInfo;
-import io.gpuwarden.nvml.Utilization;
 import io.gpuwarden.proto.v1.Component;
 import io.gpuwarden.proto.v1.ComponentKind;
 import io.gpuwarden.proto.v1.DriverInfo;
 import io.gpuwarden.proto.v1.Event;
 import io.gpuwarden.proto.v1.GpuInfo;
 import io.gpuwarden.proto.v1.GpuSample;
+import io.gpuwarden.agent.source.ProtoTime;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.function.Consumer;
-import java.util.function.Supplier;
+import java.util.OptionalInt;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.logging.Logger;
 
 /**
- * Reads GPU inventory and counters through NVML.
+ * The host's GPUs through NVML, hang-proof: opening runs with a deadline, and every sample reads
+ * each GPU on its own lane ({@link GpuLanes}) with a deadline, so one hung GPU is reported
+ * unresponsive while the others keep being read.
  *
- * <p>Inventory is enumerated once at {@link #open}; {@link #sample()} reads every GPU's counters.
- * A value NVML does not support on a GPU is left unset; a read that fails is left unset and
- * reported once as a source-error event (and again when it recovers).
+ * <p>Inventory is enumerated once at {@link #open}. A value NVML does not support is left unset; a
+ * read that fails is left unset and reported once as a source-error event (and again when it
+ * recovers); a GPU answering {@code GPU_IS_LOST} is sampled as lost.
  */
 public final class NvmlGpuSource implements AutoCloseable {
   private static final Logger log = Logger.getLogger(NvmlGpuSource.class.getName());
+  /** How often an unresponsive GPU is tried again. */
+  public static final Duration PROBE_INTERVAL = Duration.ofSeconds(30);
+  /** Stuck threads per GPU after which it is no longer probed. */
+  public static final int MAX_ABANDONED_PER_GPU = 3;
 
   private final Nvml nvml;
   private final DriverInfo driver;
-  private final List<Gpu> gpus;
+  private final List<GpuInfo> inventory;
+  private final List<NvmlDevice> devices;
   private final Clock clock;
   private final SourceErrorTracker errors;
+  private final GpuLanes lanes;
+  private final GpuLanes system;
+  private final GpuReader reader;
 
-  private record Gpu(NvmlDevice device, GpuInfo info, Component component) {}
+  /** One sample of every GPU. */
+  public record Sample(Instant time, List<GpuSample> gpus, OptionalInt deviceCount, List<Event> events) {}
 
-  private NvmlGpuSource(Nvml nvml, DriverInfo driver, List<Gpu> gpus, Clock clock, SourceErrorTracker errors) {
+  private NvmlGpuSource(Nvml nvml, DriverInfo driver, List<GpuInfo> inventory, List<NvmlDevice> devices, Clock clock,
+      SourceErrorTracker errors, Duration timeout) {
     this.nvml = nvml;
     this.driver = driver;
-    this.gpus = gpus;
+    this.inventory = inventory;
+    this.devices = devices;
     this.clock = clock;
     this.errors = errors;
+    this.lanes = new GpuLanes("gpu", devices.size(), timeout, PROBE_INTERVAL, MAX_ABANDONED_PER_GPU);
+    this.system = new GpuLanes("system", 1, timeout, PROBE_INTERVAL, MAX_ABANDONED_PER_GPU);
+    this.reader = new GpuReader(clock);
   }
 
   /**
-   * Loads NVML ({@code library}, or {@code libnvidia-ml.so.1} from the system library path), and
-   * enumerates the GPUs.
+   * Loads NVML ({@code library}, or {@code libnvidia-ml.so.1} from the system library path),
+   * initialises it and enumerates the GPUs, all within {@code timeout} per step.
    *
-   * @throws NvmlException when the library cannot be loaded or initialised
+   * @throws NvmlException when NVML cannot be loaded, initialised, or does not answer in time
    */
-  public static NvmlGpuSource open(Optional<Path> library, Clock clock) {
-    Nvml nvml = Nvml.open(library.orElse(null));
+  public static NvmlGpuSource open(Optional<Path> library, Clock clock, Duration timeout) {
+    Nvml nvml = withDeadline("nvmlInit_v2", timeout, () -> Nvml.open(library.orElse(null)));
     try {
       SourceErrorTracker errors = new SourceErrorTracker("nvml", clock);
-      DriverInfo driver = DriverInfo.newBuilder()
+      DriverInfo driver = withDeadline("nvmlSystemGetDriverVersion", timeout, () -> DriverInfo.newBuilder()
           .setDriverVersion(nvml.driverVersion())
           .setNvmlVersion(nvml.nvmlVersion())
           .setCudaDriverVersion(nvml.cudaDriverVersion().toString())
-          .build();
-      int count = nvml.deviceCount();
-      List<Gpu> gpus = new ArrayList<>(count);
+          .build());
+      int count = withDeadline("nvmlDeviceGetCount_v2", timeout, nvml::deviceCount);
+      List<GpuInfo> inventory = new ArrayList<>(count);
+      List<NvmlDevice> devices = new ArrayList<>(count);
       for (int i = 0; i < count; i++) {
+        int index = i;
         Component indexOnly = Component.newBuilder().setKind(ComponentKind.COMPONENT_KIND_GPU).setGpuIndex(i).build();
         try {
-          NvmlDevice device = nvml.device(i);
-          GpuInfo info = describe(i, device);
-          Component component = indexOnly.toBuilder().setGpuUuid(info.getUuid()).setPciBusId(info.getPciBusId()).build();
-          gpus.add(new Gpu(device, info, component));
+          NvmlDevice device = withDeadline("nvmlDeviceGetHandleByIndex_v2(" + i + ")", timeout, () -> nvml.device(index));
+          GpuInfo info = withDeadline("describing GPU " + i, timeout, () -> describe(index, device));
+          inventory.add(info);
+          devices.add(device);
         } catch (NvmlException e) {
           log.warning("GPU " + i + " could not be opened: " + e.getMessage());
-          errors.failed("gpu" + i + ".open", indexOnly, e.getMessage());
+          errors.failed("gpu" + i + ".open", indexOnly, "GPU " + i + " could not be opened: " + e.getMessage());
         }
       }
-      return new NvmlGpuSource(nvml, driver, List.copyOf(gpus), clock, errors);
+      return new NvmlGpuSource(nvml, driver, List.copyOf(inventory), List.copyOf(devices), clock, errors, timeout);
     } catch (RuntimeException e) {
       nvml.close();
       throw e;
+    }
+  }
+
+  /** Runs {@code call} on a fresh daemon thread, abandoning it if it does not finish in time. */
+  private static <T> T withDeadline(String what, Duration timeout, Callable<T> call) {
+    FutureTask<T> task = new FutureTask<>(call);
+    Thread t = new Thread(task, "gpuwarden-nvml-open");
+    t.setDaemon(true);
+    t.start();
+    try {
+      return task.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new NvmlException(what, io.gpuwarden.nvml.NvmlReturn.TIMEOUT.code(),
+          "did not return within " + timeout.toMillis() + " ms (driver hung?)");
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IllegalStateException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new NvmlException(what, io.gpuwarden.nvml.NvmlReturn.TIMEOUT.code(), "interrupted");
     }
   }
 
@@ -109,64 +152,94 @@ public final class NvmlGpuSource implements AutoCloseable {
 
   /** Returns every GPU that could be opened, in index order. */
   public List<GpuInfo> inventory() {
-    return gpus.stream().map(Gpu::info).toList();
+    return inventory;
   }
 
-  /** Returns the number of GPUs NVML reports now (may differ from the inventory). */
-  public int deviceCountNow() {
-    return nvml.deviceCount();
+  /** Returns the NVML session, for the event watcher. */
+  public Nvml nvml() {
+    return nvml;
   }
 
-  /** Reads every GPU's counters. Never throws for a per-GPU failure. */
-  public List<GpuSample> sample() {
-    List<GpuSample> out = new ArrayList<>(gpus.size());
-    for (Gpu gpu : gpus) {
-      out.add(sample(gpu));
-    }
-    return out;
+  /** Returns the opened devices, in inventory order. */
+  public List<NvmlDevice> devices() {
+    return devices;
   }
 
-  /** Returns and clears the source-error events produced by sampling since the last call. */
-  public List<Event> drainEvents() {
-    return errors.drainEvents();
+  /** Returns how many GPU lanes are unresponsive now. */
+  public int unresponsiveGpus() {
+    return lanes.unresponsiveCount();
   }
 
-  private GpuSample sample(Gpu gpu) {
-    GpuSample.Builder s = GpuSample.newBuilder()
-        .setGpuUuid(gpu.info().getUuid())
-        .setIndex(gpu.info().getIndex());
+  /**
+   * Reads every GPU's counters, each on its lane with the deadline, plus NVML's device count.
+   * Never throws for a per-GPU failure; a GPU that did not answer is sampled as unresponsive.
+   */
+  public Sample sample() {
     Instant now = clock.instant();
-    s.setTime(ProtoTime.of(now));
-    NvmlDevice d = gpu.device();
-    read(gpu, "temperature", d::temperatureCelsius, s::setTemperatureCelsius);
-    read(gpu, "power", d::powerUsageMilliwatts, s::setPowerMilliwatts);
-    read(gpu, "power-limit", d::enforcedPowerLimitMilliwatts, s::setPowerLimitMilliwatts);
-    read(gpu, "utilization", d::utilization, (Utilization u) -> s
-        .setUtilizationGpuPercent(u.gpuPercent())
-        .setUtilizationMemoryPercent(u.memoryPercent()));
-    read(gpu, "memory", d::memoryInfo, (MemoryInfo m) -> s
-        .setMemoryTotalBytes(m.totalBytes())
-        .setMemoryUsedBytes(m.usedBytes())
-        .setMemoryFreeBytes(m.freeBytes()));
-    read(gpu, "sm-clock", () -> d.clockMhz(ClockType.SM), s::setSmClockMhz);
-    read(gpu, "memory-clock", () -> d.clockMhz(ClockType.MEMORY), s::setMemoryClockMhz);
-    return s.build();
-  }
-
-  private <T> void read(Gpu gpu, String what, Supplier<NvmlReading<T>> call, Consumer<T> sink) {
-    String key = gpu.info().getUuid() + "." + what;
-    try {
-      NvmlReading<T> reading = call.get();
-      reading.toOptional().ifPresent(sink);
-      errors.succeeded(key, gpu.component());
-    } catch (NvmlException e) {
-      errors.failed(key, gpu.component(), "GPU " + gpu.info().getIndex() + " " + gpu.info().getUuid() + ": " + e.getMessage());
+    List<Callable<GpuReader.Result>> reads = new ArrayList<>(devices.size());
+    for (int i = 0; i < devices.size(); i++) {
+      GpuInfo info = inventory.get(i);
+      NvmlDevice device = devices.get(i);
+      reads.add(() -> reader.read(info, device));
     }
+    List<GpuLanes.Outcome<GpuReader.Result>> outcomes = lanes.callAll(reads, "reading the GPU's counters", now);
+    List<GpuSample> samples = new ArrayList<>(devices.size());
+    for (int i = 0; i < outcomes.size(); i++) {
+      GpuInfo info = inventory.get(i);
+      Component c = Component.newBuilder().setKind(ComponentKind.COMPONENT_KIND_GPU).setGpuIndex(info.getIndex())
+          .setGpuUuid(info.getUuid()).setPciBusId(info.getPciBusId()).build();
+      String label = "GPU " + info.getIndex() + " " + info.getUuid();
+      GpuSample.Builder unavailable = GpuSample.newBuilder().setGpuUuid(info.getUuid()).setIndex(info.getIndex())
+          .setTime(ProtoTime.of(now));
+      GpuLanes.Outcome<GpuReader.Result> outcome = outcomes.get(i);
+      if (outcome instanceof GpuLanes.Done<GpuReader.Result> done) {
+        samples.add(done.value().sample());
+        Map<String, String> failing = new java.util.HashMap<>();
+        done.value().failures().forEach((what, error) -> failing.put(what, label + ": " + error));
+        errors.reconcile(info.getUuid() + ".", failing, c);
+      } else if (outcome instanceof GpuLanes.Failed<GpuReader.Result> failed) {
+        samples.add(unavailable.setUnavailableReason(String.valueOf(failed.error().getMessage())).build());
+        errors.reconcile(info.getUuid() + ".", Map.of("read", label + ": " + failed.error()), c);
+      } else if (outcome instanceof GpuLanes.TimedOut<GpuReader.Result> t) {
+        samples.add(unavailable.setUnresponsive(true).setUnavailableReason(t.reason()).build());
+        errors.reconcile(info.getUuid() + ".", Map.of("responsive", label + " is unresponsive: " + t.reason()), c);
+      } else {
+        samples.add(unavailable.setUnresponsive(true).setUnavailableReason(describe(outcome)).build());
+      }
+    }
+    OptionalInt count = OptionalInt.empty();
+    Callable<Integer> countCall = nvml::deviceCount;
+    GpuLanes.Outcome<Integer> c = system.callAll(List.of(countCall), "nvmlDeviceGetCount_v2", now).get(0);
+    if (c instanceof GpuLanes.Done<Integer> d) {
+      count = OptionalInt.of(d.value());
+      errors.succeeded("device-count", Component.getDefaultInstance());
+    } else {
+      errors.failed("device-count", Component.getDefaultInstance(), "nvmlDeviceGetCount_v2: " + describe(c));
+    }
+    return new Sample(now, samples, count, errors.drainEvents());
   }
 
-  /** Shuts NVML down. */
+  private static String describe(GpuLanes.Outcome<?> o) {
+    if (o instanceof GpuLanes.Failed<?> f) {
+      return String.valueOf(f.error().getMessage());
+    } else if (o instanceof GpuLanes.TimedOut<?> t) {
+      return t.reason();
+    } else if (o instanceof GpuLanes.Skipped<?> s) {
+      return s.reason();
+    }
+    return "ok";
+  }
+
+  /** Stops the lanes and shuts NVML down (skipped while a GPU is hung: the call could hang too). */
   @Override
   public void close() {
-    nvml.close();
+    boolean hung = lanes.unresponsiveCount() > 0 || system.unresponsiveCount() > 0;
+    lanes.close();
+    system.close();
+    if (hung) {
+      log.warning("not calling nvmlShutdown: a GPU is unresponsive and the call could hang");
+    } else {
+      nvml.close();
+    }
   }
 }

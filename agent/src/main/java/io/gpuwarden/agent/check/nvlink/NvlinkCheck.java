@@ -1,0 +1,69 @@
+package io.gpuwarden.agent.check.nvlink;
+
+import io.gpuwarden.agent.check.CounterRate;
+import io.gpuwarden.agent.check.Finding;
+import io.gpuwarden.agent.check.HealthCheck;
+import io.gpuwarden.agent.check.HostSnapshot;
+import io.gpuwarden.proto.v1.Component;
+import io.gpuwarden.proto.v1.ComponentKind;
+import io.gpuwarden.proto.v1.GpuSample;
+import io.gpuwarden.proto.v1.NvlinkSample;
+import io.gpuwarden.proto.v1.SuggestedAction;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.OptionalDouble;
+
+/**
+ * NVLink links: a link that is down is UNHEALTHY (collectives over it fail or crawl; a reset or
+ * reboot retrains it). Replay plus recovery errors above {@code replayRecoveryPerMinute} (DCGM: any)
+ * or CRC errors above {@code crcPerSecond} (DCGM: 100/s) make the link DEGRADED.
+ */
+public final class NvlinkCheck implements HealthCheck {
+  /** Check name. */
+  public static final String NAME = "nvlink";
+
+  private final double replayRecoveryPerMinute;
+  private final double crcPerSecond;
+  private final CounterRate rates = new CounterRate(Duration.ofMinutes(1), Duration.ofSeconds(10));
+
+  /** Creates the check. */
+  public NvlinkCheck(double replayRecoveryPerMinute, double crcPerSecond) {
+    this.replayRecoveryPerMinute = replayRecoveryPerMinute;
+    this.crcPerSecond = crcPerSecond;
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public List<Finding> evaluate(HostSnapshot host) {
+    List<Finding> out = new ArrayList<>();
+    for (GpuSample s : host.gpus()) {
+      Component gpu = host.gpu(s.getGpuUuid());
+      for (NvlinkSample l : s.getNvlinksList()) {
+        Component c = gpu.toBuilder().setKind(ComponentKind.COMPONENT_KIND_NVLINK).setNvlink(l.getLink()).build();
+        String label = "NVLink " + l.getLink() + " of " + HostSnapshot.label(gpu);
+        if (!l.getActive()) {
+          out.add(Finding.unhealthy(c, label + " is down", SuggestedAction.SUGGESTED_ACTION_RESET_GPU));
+          continue;
+        }
+        String key = s.getGpuUuid() + "/" + l.getLink();
+        OptionalDouble rr = rates.add(key + "/rr", host.time(), l.getReplayErrors() + l.getRecoveryErrors());
+        if (rr.isPresent() && rr.getAsDouble() * 60 >= replayRecoveryPerMinute && rr.getAsDouble() > 0) {
+          out.add(Finding.degraded(c, String.format(Locale.ROOT, "%s has %.1f replay+recovery errors/min (limit %.0f/min)",
+              label, rr.getAsDouble() * 60, replayRecoveryPerMinute), SuggestedAction.SUGGESTED_ACTION_RESET_GPU));
+        }
+        OptionalDouble crc = rates.add(key + "/crc", host.time(), l.getCrcFlitErrors() + l.getCrcDataErrors());
+        if (crc.isPresent() && crc.getAsDouble() > crcPerSecond) {
+          out.add(Finding.degraded(c, String.format(Locale.ROOT, "%s has %.0f CRC errors/s (limit %.0f/s)",
+              label, crc.getAsDouble(), crcPerSecond), SuggestedAction.SUGGESTED_ACTION_HARDWARE_INSPECTION));
+        }
+      }
+    }
+    return out;
+  }
+}
