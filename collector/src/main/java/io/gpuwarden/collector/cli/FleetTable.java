@@ -72,8 +72,6 @@ public final class FleetTable {
     return reasons.size() == 1 ? first : first + " (+" + (reasons.size() - 1) + " more)";
   }
 
-  }
-
   /** Returns the verdict as a short word, e.g. {@code HEALTHY}. */
   public static String verdict(Node n) {
     HealthState s = n.hasVerdict() ? n.getVerdict().getState() : HealthState.HEALTH_STATE_UNKNOWN;

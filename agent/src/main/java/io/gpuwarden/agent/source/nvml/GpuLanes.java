@@ -161,6 +161,14 @@ public final class GpuLanes implements AutoCloseable {
     return out;
   }
 
+  /** Marks lane {@code gpu} unresponsive without calling it (it already failed elsewhere); a probe follows later. */
+  public synchronized void markUnresponsive(int gpu, String reason, Instant now) {
+    Lane lane = lanes.get(gpu);
+    lane.unresponsive = true;
+    lane.reason = reason;
+    lane.nextProbe = now.plus(probeInterval);
+  }
+
   /** Returns how many GPU lanes are unresponsive now. */
   public synchronized int unresponsiveCount() {
     return (int) lanes.stream().filter(l -> l.unresponsive).count();

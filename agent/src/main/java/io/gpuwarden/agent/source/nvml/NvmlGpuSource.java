@@ -40,6 +40,8 @@ import java.util.logging.Logger;
  */
 public final class NvmlGpuSource implements AutoCloseable {
   private static final Logger log = Logger.getLogger(NvmlGpuSource.class.getName());
+  /** UUID prefix of a GPU that could not be opened at start-up (followed by its index). */
+  public static final String PLACEHOLDER_UUID_PREFIX = "GPU-unopened-";
   /** How often an unresponsive GPU is tried again. */
   public static final Duration PROBE_INTERVAL = Duration.ofSeconds(30);
   /** Stuck threads per GPU after which it is no longer probed. */
@@ -48,7 +50,7 @@ public final class NvmlGpuSource implements AutoCloseable {
   private final Nvml nvml;
   private final DriverInfo driver;
   private final List<GpuInfo> inventory;
-  private final List<NvmlDevice> devices;
+  private final java.util.concurrent.atomic.AtomicReferenceArray<NvmlDevice> devices;
   private final Clock clock;
   private final SourceErrorTracker errors;
   private final GpuLanes lanes;
@@ -63,7 +65,7 @@ public final class NvmlGpuSource implements AutoCloseable {
     this.nvml = nvml;
     this.driver = driver;
     this.inventory = inventory;
-    this.devices = devices;
+    this.devices = new java.util.concurrent.atomic.AtomicReferenceArray<>(devices.toArray(new NvmlDevice[0]));
     this.clock = clock;
     this.errors = errors;
     this.lanes = new GpuLanes("gpu", devices.size(), timeout, PROBE_INTERVAL, MAX_ABANDONED_PER_GPU);
@@ -89,6 +91,7 @@ public final class NvmlGpuSource implements AutoCloseable {
       int count = withDeadline("nvmlDeviceGetCount_v2", timeout, nvml::deviceCount);
       List<GpuInfo> inventory = new ArrayList<>(count);
       List<NvmlDevice> devices = new ArrayList<>(count);
+      List<String> unavailable = new ArrayList<>();
       for (int i = 0; i < count; i++) {
         int index = i;
         Component indexOnly = Component.newBuilder().setKind(ComponentKind.COMPONENT_KIND_GPU).setGpuIndex(i).build();
@@ -97,12 +100,24 @@ public final class NvmlGpuSource implements AutoCloseable {
           GpuInfo info = withDeadline("describing GPU " + i, timeout, () -> describe(index, device));
           inventory.add(info);
           devices.add(device);
+          unavailable.add(null);
         } catch (NvmlException e) {
+          // Keep the GPU in the inventory: a GPU that hangs or is lost must count as present-but-failing,
+          // not as missing. Its lane starts unresponsive and reopens the handle when it answers again.
           log.warning("GPU " + i + " could not be opened: " + e.getMessage());
           errors.failed("gpu" + i + ".open", indexOnly, "GPU " + i + " could not be opened: " + e.getMessage());
+          inventory.add(GpuInfo.newBuilder().setIndex(i).setUuid(PLACEHOLDER_UUID_PREFIX + i).build());
+          devices.add(null);
+          unavailable.add("opening the GPU: " + e.getMessage());
         }
       }
-      return new NvmlGpuSource(nvml, driver, List.copyOf(inventory), List.copyOf(devices), clock, errors, timeout);
+      NvmlGpuSource source = new NvmlGpuSource(nvml, driver, List.copyOf(inventory), devices, clock, errors, timeout);
+      for (int i = 0; i < unavailable.size(); i++) {
+        if (unavailable.get(i) != null) {
+          source.lanes.markUnresponsive(i, unavailable.get(i), clock.instant());
+        }
+      }
+      return source;
     } catch (RuntimeException e) {
       nvml.close();
       throw e;
@@ -160,9 +175,15 @@ public final class NvmlGpuSource implements AutoCloseable {
     return nvml;
   }
 
-  /** Returns the opened devices, in inventory order. */
+  /** Returns the devices opened so far, in inventory order (a GPU not yet opened is left out). */
   public List<NvmlDevice> devices() {
-    return devices;
+    List<NvmlDevice> out = new ArrayList<>();
+    for (int i = 0; i < devices.length(); i++) {
+      if (devices.get(i) != null) {
+        out.add(devices.get(i));
+      }
+    }
+    return out;
   }
 
   /** Returns how many GPU lanes are unresponsive now. */
@@ -176,14 +197,22 @@ public final class NvmlGpuSource implements AutoCloseable {
    */
   public Sample sample() {
     Instant now = clock.instant();
-    List<Callable<GpuReader.Result>> reads = new ArrayList<>(devices.size());
-    for (int i = 0; i < devices.size(); i++) {
+    List<Callable<GpuReader.Result>> reads = new ArrayList<>(devices.length());
+    for (int i = 0; i < devices.length(); i++) {
+      int index = i;
       GpuInfo info = inventory.get(i);
-      NvmlDevice device = devices.get(i);
-      reads.add(() -> reader.read(info, device));
+      reads.add(() -> {
+        NvmlDevice device = devices.get(index);
+        if (device == null) {
+          // Not opened at start-up (it hung or failed then): try again, on this lane, under its deadline.
+          device = nvml.device(index);
+          devices.set(index, device);
+        }
+        return reader.read(info, device);
+      });
     }
     List<GpuLanes.Outcome<GpuReader.Result>> outcomes = lanes.callAll(reads, "reading the GPU's counters", now);
-    List<GpuSample> samples = new ArrayList<>(devices.size());
+    List<GpuSample> samples = new ArrayList<>(devices.length());
     for (int i = 0; i < outcomes.size(); i++) {
       GpuInfo info = inventory.get(i);
       Component c = Component.newBuilder().setKind(ComponentKind.COMPONENT_KIND_GPU).setGpuIndex(info.getIndex())

@@ -32,7 +32,7 @@ class NvmlGpuSourceTest {
   }
 
   private NvmlGpuSource open() {
-    source = NvmlGpuSource.open(Optional.of(FakeNvml.library()), Clock.systemUTC());
+    source = NvmlGpuSource.open(Optional.of(FakeNvml.library()), Clock.systemUTC(), java.time.Duration.ofSeconds(2));
     return source;
   }
 
@@ -57,7 +57,7 @@ class NvmlGpuSourceTest {
 
   @Test
   void sampleCarriesTheValuesNvmlReports() {
-    List<GpuSample> samples = open().sample();
+    List<GpuSample> samples = open().sample().gpus();
     assertThat(samples).hasSize(8);
     GpuSample s = samples.get(0);
     assertThat(s.getGpuUuid()).isEqualTo("GPU-805e13e1-849d-2e73-fde9-ba4dd30620bc");
@@ -78,7 +78,7 @@ class NvmlGpuSourceTest {
     NvmlGpuSource s = open();
     FakeNvml.write(FakeNvml.healthyH100().toBuilder()
         .gpu(5, g -> g.temperatureCelsius(81).utilization(97, 60)).build());
-    GpuSample gpu5 = s.sample().get(5);
+    GpuSample gpu5 = s.sample().gpus().get(5);
     assertThat(gpu5.getTemperatureCelsius()).isEqualTo(81);
     assertThat(gpu5.getUtilizationGpuPercent()).isEqualTo(97);
     assertThat(gpu5.getUtilizationMemoryPercent()).isEqualTo(60);
@@ -91,38 +91,50 @@ class NvmlGpuSourceTest {
             .fail("nvmlDeviceGetTemperature", NvmlReturn.NOT_SUPPORTED))
         .build());
     NvmlGpuSource s = open();
-    List<GpuSample> samples = s.sample();
+    NvmlGpuSource.Sample sample = s.sample();
+    List<GpuSample> samples = sample.gpus();
     assertThat(samples.get(2).hasTemperatureCelsius()).isFalse();
     assertThat(samples.get(2).hasPowerMilliwatts()).isTrue();
     assertThat(samples.get(1).getTemperatureCelsius()).isEqualTo(35);
-    assertThat(s.drainEvents()).isEmpty();
+    assertThat(sample.events()).isEmpty();
   }
 
   @Test
   void failingReadIsReportedOnceThenItsRecovery() {
     NvmlGpuSource s = open();
     FakeNvml.write(FakeNvml.healthyH100().toBuilder()
-        .gpu(3, g -> g.fail("nvmlDeviceGetPowerUsage", NvmlReturn.GPU_IS_LOST)).build());
-    List<GpuSample> first = s.sample();
+        .gpu(3, g -> g.fail("nvmlDeviceGetPowerUsage", NvmlReturn.UNKNOWN)).build());
+    NvmlGpuSource.Sample sample = s.sample();
+    List<GpuSample> first = sample.gpus();
     assertThat(first.get(3).hasPowerMilliwatts()).isFalse();
     assertThat(first.get(3).hasTemperatureCelsius()).isTrue();
+    assertThat(first.get(3).getLost()).isFalse();
     assertThat(first.get(4).hasPowerMilliwatts()).isTrue();
-    List<Event> events = s.drainEvents();
-    assertThat(events).singleElement().satisfies(e -> {
+    assertThat(sample.events()).singleElement().satisfies(e -> {
       assertThat(e.getSourceError().getSource()).isEqualTo("nvml");
       assertThat(e.getSourceError().getRecovered()).isFalse();
-      assertThat(e.getMessage()).contains("nvmlDeviceGetPowerUsage").contains("GPU_IS_LOST");
+      assertThat(e.getMessage()).contains("nvmlDeviceGetPowerUsage").contains("UNKNOWN");
       assertThat(e.getComponent().getGpuUuid()).isEqualTo(first.get(3).getGpuUuid());
       assertThat(e.getComponent().getPciBusId()).isEqualTo("00000000:5D:00.0");
     });
 
-    s.sample();
-    assertThat(s.drainEvents()).as("the same failure is not reported every sample").isEmpty();
+    assertThat(s.sample().events()).as("the same failure is not reported every sample").isEmpty();
 
     FakeNvml.write(FakeNvml.healthyH100());
-    assertThat(s.sample().get(3).hasPowerMilliwatts()).isTrue();
-    assertThat(s.drainEvents()).singleElement()
+    NvmlGpuSource.Sample recovered = s.sample();
+    assertThat(recovered.gpus().get(3).hasPowerMilliwatts()).isTrue();
+    assertThat(recovered.events()).singleElement()
         .satisfies(e -> assertThat(e.getSourceError().getRecovered()).isTrue());
+  }
+
+  @Test
+  void gpuAnsweringGpuIsLostIsSampledAsLost() {
+    NvmlGpuSource s = open();
+    FakeNvml.write(FakeNvml.healthyH100().toBuilder().gpu(6, g -> g.lost(true)).build());
+    GpuSample gpu6 = s.sample().gpus().get(6);
+    assertThat(gpu6.getLost()).isTrue();
+    assertThat(gpu6.getUnavailableReason()).contains("GPU_IS_LOST");
+    assertThat(s.sample().gpus().get(5).getLost()).isFalse();
   }
 
   @Test

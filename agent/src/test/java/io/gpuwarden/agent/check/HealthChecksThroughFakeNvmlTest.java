@@ -1,0 +1,145 @@
+package io.gpuwarden.agent.check;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gpuwarden.agent.AgentConfig;
+import io.gpuwarden.agent.FakeNvml;
+import io.gpuwarden.agent.HostMonitor;
+import io.gpuwarden.nvml.ClockEventReason;
+import io.gpuwarden.nvml.EccCounterType;
+import io.gpuwarden.nvml.FabricState;
+import io.gpuwarden.nvml.GpuRecoveryAction;
+import io.gpuwarden.nvml.MemoryErrorType;
+import io.gpuwarden.nvml.MemoryLocation;
+import io.gpuwarden.nvml.NvmlReturn;
+import io.gpuwarden.nvml.fake.FakeGpu;
+import io.gpuwarden.nvml.fake.FakeNvmlState;
+import io.gpuwarden.proto.v1.CheckResult;
+import io.gpuwarden.proto.v1.HealthState;
+import io.gpuwarden.proto.v1.Reason;
+import io.gpuwarden.proto.v1.SuggestedAction;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every built-in check, driven end to end through the fake {@code libnvidia-ml.so.1}: a state file
+ * with one fault, the real FFI path, the hang-proof sampler, then the checks. Each check is seen
+ * healthy, degraded and/or unhealthy, and with NOT_SUPPORTED (judged healthy: not supported is not
+ * broken).
+ */
+class HealthChecksThroughFakeNvmlTest {
+  @TempDir
+  Path dir;
+
+  @BeforeEach
+  void bootId() throws Exception {
+    Files.writeString(dir.resolve("boot_id"), "boot-1\n");
+  }
+
+  private Map<String, CheckResult> run(FakeNvmlState state) {
+    FakeNvml.write(state);
+    AgentConfig config = AgentConfig.builder().nodeId("n1").nvmlLibrary(FakeNvml.library())
+        .bootIdFile(dir.resolve("boot_id")).stateDir(dir.resolve("state")).build();
+    try (HostMonitor m = HostMonitor.open(config, Clock.systemUTC(), false, () -> {})) {
+      return m.cycle().results().stream().collect(Collectors.toMap(CheckResult::getCheck, r -> r));
+    }
+  }
+
+  private static FakeNvmlState gpu(int index, UnaryOperator<FakeGpu.Builder> edit) {
+    return FakeNvml.healthyH100().toBuilder().gpu(index, edit).build();
+  }
+
+  static Stream<Arguments> scenarios() {
+    long ns = NvmlReturn.NOT_SUPPORTED.code();
+    return Stream.of(
+        Arguments.of("healthy host", FakeNvml.healthyH100(), "*", HealthState.HEALTH_STATE_HEALTHY, null),
+        Arguments.of("gpu lost", gpu(2, g -> g.lost(true)), "gpu-count", HealthState.HEALTH_STATE_UNHEALTHY,
+            SuggestedAction.SUGGESTED_ACTION_REBOOT_NODE),
+        Arguments.of("volatile uncorrectable ECC", gpu(1, g -> g.eccTotal(EccCounterType.VOLATILE, MemoryErrorType.UNCORRECTED, 2)),
+            "ecc", HealthState.HEALTH_STATE_UNHEALTHY, SuggestedAction.SUGGESTED_ACTION_RESET_GPU),
+        Arguments.of("remap pending", gpu(1, g -> g.remappedRows(1, 0, true, false)), "ecc",
+            HealthState.HEALTH_STATE_DEGRADED, SuggestedAction.SUGGESTED_ACTION_RESET_GPU),
+        Arguments.of("remap failure", gpu(1, g -> g.remappedRows(3, 8, false, true)), "ecc",
+            HealthState.HEALTH_STATE_UNHEALTHY, SuggestedAction.SUGGESTED_ACTION_HARDWARE_INSPECTION),
+        Arguments.of("ECC not supported", gpu(1, g -> g.fail("nvmlDeviceGetTotalEccErrors", NvmlReturn.NOT_SUPPORTED)
+            .fail("nvmlDeviceGetMemoryErrorCounter", NvmlReturn.NOT_SUPPORTED).fail("nvmlDeviceGetRemappedRows", NvmlReturn.NOT_SUPPORTED)),
+            "ecc", HealthState.HEALTH_STATE_HEALTHY, null),
+        Arguments.of("recovery action reboot", gpu(4, g -> g.recoveryAction(GpuRecoveryAction.NODE_REBOOT)), "recovery-action",
+            HealthState.HEALTH_STATE_UNHEALTHY, SuggestedAction.SUGGESTED_ACTION_REBOOT_NODE),
+        Arguments.of("recovery action drain p2p", gpu(4, g -> g.recoveryAction(GpuRecoveryAction.DRAIN_P2P)), "recovery-action",
+            HealthState.HEALTH_STATE_DEGRADED, SuggestedAction.SUGGESTED_ACTION_RESTART_APPLICATION),
+        Arguments.of("HW thermal slowdown", gpu(3, g -> g.clockEventReasons(ClockEventReason.HW_THERMAL_SLOWDOWN)),
+            "clock-slowdown", HealthState.HEALTH_STATE_DEGRADED, SuggestedAction.SUGGESTED_ACTION_HARDWARE_INSPECTION),
+        Arguments.of("SW power cap is normal", gpu(3, g -> g.clockEventReasons(ClockEventReason.SW_POWER_CAP)),
+            "clock-slowdown", HealthState.HEALTH_STATE_HEALTHY, null),
+        Arguments.of("clock reasons not supported", gpu(3, g -> g.fail("nvmlDeviceGetCurrentClocksEventReasons", NvmlReturn.NOT_SUPPORTED)
+            .fail("nvmlDeviceGetCurrentClocksThrottleReasons", NvmlReturn.NOT_SUPPORTED)), "clock-slowdown",
+            HealthState.HEALTH_STATE_HEALTHY, null),
+        Arguments.of("PCIe x8 of x16", gpu(5, g -> g.pcieLink(5, 8)), "pcie", HealthState.HEALTH_STATE_DEGRADED,
+            SuggestedAction.SUGGESTED_ACTION_HARDWARE_INSPECTION),
+        Arguments.of("PCIe gen1 while idle is normal", gpu(5, g -> g.pcieLink(1, 16)), "pcie", HealthState.HEALTH_STATE_HEALTHY, null),
+        Arguments.of("PCIe gen1 while busy", gpu(5, g -> g.pcieLink(1, 16).utilization(90, 40)), "pcie",
+            HealthState.HEALTH_STATE_DEGRADED, SuggestedAction.SUGGESTED_ACTION_HARDWARE_INSPECTION),
+        Arguments.of("PCIe not supported", gpu(5, g -> g.fail("nvmlDeviceGetCurrPcieLinkWidth", NvmlReturn.NOT_SUPPORTED)
+            .fail("nvmlDeviceGetCurrPcieLinkGeneration", NvmlReturn.NOT_SUPPORTED)), "pcie", HealthState.HEALTH_STATE_HEALTHY, null),
+        Arguments.of("NVLink down", gpu(6, g -> g.nvlinkUp(3, false)), "nvlink", HealthState.HEALTH_STATE_UNHEALTHY,
+            SuggestedAction.SUGGESTED_ACTION_RESET_GPU),
+        Arguments.of("NVLink not supported", gpu(6, g -> g.fail("nvmlDeviceGetNvLinkState", NvmlReturn.NOT_SUPPORTED)), "nvlink",
+            HealthState.HEALTH_STATE_HEALTHY, null),
+        Arguments.of("fabric probe failed", gpu(0, g -> g.fabric(FabricState.COMPLETED, NvmlReturn.UNKNOWN)), "fabric",
+            HealthState.HEALTH_STATE_UNHEALTHY, SuggestedAction.SUGGESTED_ACTION_CHECK_FABRIC),
+        Arguments.of("fabric not supported", gpu(0, g -> g.fabric(FabricState.NOT_SUPPORTED, NvmlReturn.SUCCESS)), "fabric",
+            HealthState.HEALTH_STATE_HEALTHY, null),
+        Arguments.of("persistence off", gpu(2, g -> g.persistenceMode(false)), "persistence-mode",
+            HealthState.HEALTH_STATE_DEGRADED, SuggestedAction.SUGGESTED_ACTION_CHECK_CONFIGURATION),
+        Arguments.of("persistence not supported", gpu(2, g -> g.fail("nvmlDeviceGetPersistenceMode", NvmlReturn.NOT_SUPPORTED)),
+            "persistence-mode", HealthState.HEALTH_STATE_HEALTHY, null),
+        Arguments.of("driver not loaded", FakeNvml.healthyH100().toBuilder().initError(NvmlReturn.DRIVER_NOT_LOADED).build(),
+            "gpu-count", HealthState.HEALTH_STATE_UNKNOWN, SuggestedAction.SUGGESTED_ACTION_CHECK_CONFIGURATION));
+  }
+
+  @org.junit.jupiter.api.Test
+  void gpuVanishingAfterTheFirstInventoryOfTheBootIsUnhealthyEvenAcrossAgentRestarts() {
+    assertThat(run(FakeNvml.healthyH100()).get("gpu-count").getState()).isEqualTo(HealthState.HEALTH_STATE_HEALTHY);
+    CheckResult r = run(gpu(7, g -> g.vanished(true))).get("gpu-count");
+    assertThat(r.getState()).isEqualTo(HealthState.HEALTH_STATE_UNHEALTHY);
+    assertThat(r.getReasons(0).getMessage()).contains("NVML counts 7 GPUs, expected 8 (first inventory on this boot)");
+    assertThat(r.getReasons(0).getAction()).isEqualTo(SuggestedAction.SUGGESTED_ACTION_REBOOT_NODE);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("scenarios")
+  void checkJudgesTheInjectedFault(String name, FakeNvmlState state, String check, HealthState expected,
+      SuggestedAction action) {
+    Map<String, CheckResult> results = run(state);
+    assertThat(results.keySet()).containsAll(BuiltInChecks.NAMES);
+    if (check.equals("*")) {
+      assertThat(results.values()).allSatisfy(r -> assertThat(r.getState()).as(r.getCheck() + ": " + r.getReasonsList())
+          .isEqualTo(HealthState.HEALTH_STATE_HEALTHY));
+      return;
+    }
+    CheckResult r = results.get(check);
+    assertThat(r.getState()).as("%s: %s", check, r.getReasonsList()).isEqualTo(expected);
+    if (action != null) {
+      assertThat(r.getReasonsList()).extracting(Reason::getAction).contains(action);
+      assertThat(r.getReasons(0).getComponent().getGpuUuid().isEmpty() && !check.equals("gpu-count")).isFalse();
+    }
+    List<String> others = results.values().stream()
+        .filter(x -> !x.getCheck().equals(check) && x.getState() != HealthState.HEALTH_STATE_HEALTHY)
+        .map(x -> x.getCheck() + "=" + x.getState()).toList();
+    if (!name.equals("gpu lost") && !name.equals("driver not loaded")) {
+      assertThat(others).as("only %s reacts to %s", check, name).isEmpty();
+    }
+  }
+}

@@ -1,0 +1,98 @@
+package io.gpuwarden.agent.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.util.JsonFormat;
+import io.gpuwarden.agent.AgentMain;
+import io.gpuwarden.agent.FakeNvml;
+import io.gpuwarden.nvml.ClockEventReason;
+import io.gpuwarden.nvml.NvmlReturn;
+import io.gpuwarden.nvml.fake.FakeNvmlState;
+import io.gpuwarden.proto.v1.HealthState;
+import io.gpuwarden.proto.v1.HostCheckReport;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code agent check} through the fake NVML library: output, JSON and the Nagios exit codes. */
+class CheckCommandTest {
+  @TempDir
+  Path dir;
+
+  private final StringWriter out = new StringWriter();
+  private final StringWriter err = new StringWriter();
+
+  @BeforeEach
+  void bootId() throws Exception {
+    Files.writeString(dir.resolve("boot_id"), "boot-1\n");
+  }
+
+  private int check(FakeNvmlState state, String... extra) {
+    FakeNvml.write(state);
+    CommandLine cl = AgentMain.commandLine();
+    cl.setOut(new PrintWriter(out, true));
+    cl.setErr(new PrintWriter(err, true));
+    String[] base = {"check", "--nvml-lib", FakeNvml.library().toString(), "--boot-id-file", dir.resolve("boot_id").toString(),
+        "--state-dir", dir.resolve("state").toString(), "--node-id", "n1"};
+    String[] args = new String[base.length + extra.length];
+    System.arraycopy(base, 0, args, 0, base.length);
+    System.arraycopy(extra, 0, args, base.length, extra.length);
+    return cl.execute(args);
+  }
+
+  @Test
+  void healthyHostExitsZero() {
+    assertThat(check(FakeNvml.healthyH100())).as(out + "" + err).isZero();
+    assertThat(out.toString()).contains("node n1: HEALTHY").contains("gpu-count").contains("xid");
+  }
+
+  @Test
+  void degradedHostExitsOne() {
+    assertThat(check(FakeNvml.healthyH100().toBuilder()
+        .gpu(3, g -> g.clockEventReasons(ClockEventReason.HW_SLOWDOWN)).build())).isEqualTo(1);
+    assertThat(out.toString()).contains("clock-slowdown     DEGRADED").contains("HW_SLOWDOWN");
+  }
+
+  @Test
+  void unhealthyHostExitsTwoAndJsonIsAHostCheckReport() throws Exception {
+    assertThat(check(FakeNvml.healthyH100().toBuilder().gpu(1, g -> g.remappedRows(0, 9, false, true)).build(), "--json"))
+        .isEqualTo(2);
+    HostCheckReport.Builder report = HostCheckReport.newBuilder();
+    JsonFormat.parser().merge(out.toString(), report);
+    assertThat(report.getState()).isEqualTo(HealthState.HEALTH_STATE_UNHEALTHY);
+    assertThat(report.getNodeId()).isEqualTo("n1");
+    assertThat(report.getResultsList()).anySatisfy(r -> assertThat(r.getCheck()).isEqualTo("ecc"));
+  }
+
+  @Test
+  void unusableNvmlExitsThree() {
+    assertThat(check(FakeNvml.healthyH100().toBuilder().initError(NvmlReturn.DRIVER_NOT_LOADED).build())).isEqualTo(3);
+    assertThat(out.toString()).contains("NVML_ERROR_DRIVER_NOT_LOADED");
+  }
+
+  @Test
+  void unknownCheckNameExitsThreeNamingIt() {
+    assertThat(check(FakeNvml.healthyH100(), "--disable-check", "nosuch")).isEqualTo(3);
+    assertThat(err.toString()).contains("nosuch");
+  }
+
+  @Test
+  void hungGpuIsReportedUnresponsiveWithinTheBudgetAndTheOthersHealthy() {
+    long start = System.nanoTime();
+    int code = check(FakeNvml.healthyH100().toBuilder().gpu(4, g -> g.hangMillis(30_000)).build(), "--nvml-timeout", "1s",
+        "--timeout", "10s");
+    long ms = (System.nanoTime() - start) / 1_000_000;
+    FakeNvml.write(FakeNvml.healthyH100()); // ends the hang for the abandoned thread
+    assertThat(code).as(out.toString() + err).isEqualTo(2);
+    assertThat(ms).as("finished within its 10 s budget, not the 30 s hang").isLessThan(10_000);
+    String text = out.toString();
+    assertThat(text).contains("gpu-count          UNHEALTHY").contains("GPU 4").contains("unresponsive");
+    assertThat(text.lines().filter(l -> l.contains("unresponsive")).count()).as("only GPU 4").isEqualTo(1);
+    assertThat(text).contains("ecc                HEALTHY").contains("nvlink             HEALTHY");
+  }
+}
