@@ -173,6 +173,7 @@ public final class DemoCommand implements Callable<Integer> {
           "--interval", interval.toMillis() + "ms",
           "--nvml-lib", layout.fakeNvml().toString(),
           "--boot-id-file", bootId.toString(),
+          "--state-dir", work.resolve(nodeId + "-state").toString(),
           "--parent-pid", Long.toString(ProcessHandle.current().pid())));
       agents.start(command, host.stateFile(), work.resolve(nodeId + ".log"));
       hosts.add(host);

@@ -52,6 +52,8 @@ class AgentToCollectorTest {
         .sampleInterval(Duration.ofMillis(100))
         .nvmlLibrary(FakeNvml.library())
         .bootIdFile(bootId)
+        .stateDir(tmp.resolve(nodeId + "-state"))
+        .nvmlTimeout(Duration.ofSeconds(1))
         .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(500))
         .build());
     toClose.add(a);
@@ -115,5 +117,51 @@ class AgentToCollectorTest {
     assertThat(stats.batches()).isEqualTo(last - ackedByFirst);
     assertThat(stats.duplicateBatches()).isZero();
     assertThat(a.uplink().droppedBatches()).isZero();
+  }
+
+  @Test
+  void xid79InjectedIntoARunningAgentMakesTheNodeUnhealthyWithRebootWithinTwoSeconds() throws Exception {
+    FakeNvml.write(FakeNvml.healthyH100());
+    CollectorServer c = collector(0);
+    agent("e2e-xid", c.port());
+    await().atMost(Duration.ofSeconds(10)).until(() -> node(c, "e2e-xid").getVerdict().getState() == HealthState.HEALTH_STATE_HEALTHY
+        && node(c, "e2e-xid").getGpuSamplesCount() == 8);
+
+    io.gpuwarden.nvml.fake.FakeNvmlState healthy = FakeNvml.healthyH100();
+    long injected = System.nanoTime();
+    FakeNvml.write(healthy.toBuilder().xid(healthy.nextEventId(), 2, 79).build());
+    await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(20))
+        .until(() -> node(c, "e2e-xid").getVerdict().getState() == HealthState.HEALTH_STATE_UNHEALTHY);
+    long ms = (System.nanoTime() - injected) / 1_000_000;
+    Node n = node(c, "e2e-xid");
+    assertThat(n.getVerdict().getReasonsList()).anySatisfy(r -> {
+      assertThat(r.getCheck()).isEqualTo("xid");
+      assertThat(r.getAction()).isEqualTo(io.gpuwarden.proto.v1.SuggestedAction.SUGGESTED_ACTION_REBOOT_NODE);
+      assertThat(r.getMessage()).contains("Xid 79").contains(n.getInventory().getGpus(2).getUuid());
+    });
+    System.out.println("Xid 79 injected -> collector UNHEALTHY in " + ms + " ms");
+  }
+
+  @Test
+  void agentWithAHungGpuKeepsStreamingTheOtherSeven() throws Exception {
+    FakeNvml.write(FakeNvml.healthyH100());
+    CollectorServer c = collector(0);
+    Agent a = agent("e2e-hang", c.port());
+    await().atMost(Duration.ofSeconds(10)).until(() -> node(c, "e2e-hang").getGpuSamplesCount() == 8);
+
+    FakeNvml.write(FakeNvml.healthyH100().toBuilder().gpu(5, g -> g.hangMillis(30_000)).gpu(0, g -> g.temperatureCelsius(51)).build());
+    await().atMost(Duration.ofSeconds(10)).until(() -> node(c, "e2e-hang").getGpuSamples(5).getUnresponsive());
+    long before = node(c, "e2e-hang").getLastSequence();
+    // The other seven keep arriving with fresh values while GPU 5 hangs.
+    FakeNvml.write(FakeNvml.healthyH100().toBuilder().gpu(5, g -> g.hangMillis(30_000)).gpu(0, g -> g.temperatureCelsius(62)).build());
+    await().atMost(Duration.ofSeconds(5)).until(() -> node(c, "e2e-hang").getGpuSamples(0).getTemperatureCelsius() == 62);
+    Node n = node(c, "e2e-hang");
+    assertThat(n.getLastSequence()).isGreaterThan(before + 2);
+    assertThat(n.getGpuSamplesList()).filteredOn(s -> s.getIndex() != 5)
+        .allSatisfy(s -> assertThat(s.hasTemperatureCelsius()).isTrue());
+    assertThat(n.getVerdict().getState()).isEqualTo(HealthState.HEALTH_STATE_UNHEALTHY);
+    assertThat(n.getVerdict().getReasonsList()).anySatisfy(r -> assertThat(r.getMessage()).contains("GPU 5").contains("unresponsive"));
+    assertThat(a.live()).isTrue();
+    FakeNvml.write(FakeNvml.healthyH100()); // ends the hang
   }
 }

@@ -68,7 +68,8 @@ class ProcessLifecycleIT {
       Files.writeString(bootId, "boot-" + i + "\n");
       agents.add(start(Processes.javaJar(Processes.agentJar(),
           "--collector", "127.0.0.1:" + collector.port(), "--node-id", "proc-" + i, "--pool", "procs",
-          "--interval", "200ms", "--nvml-lib", FakeNvml.library().toString(), "--boot-id-file", bootId.toString()),
+          "--interval", "200ms", "--nvml-lib", FakeNvml.library().toString(), "--boot-id-file", bootId.toString(),
+          "--state-dir", tmp.resolve("state" + i).toString()),
           tmp.resolve("agent" + i + ".log"), state.toString()));
     }
     await().atMost(Duration.ofSeconds(30)).until(() -> collector.registry().list(n -> true, true).stream()
@@ -95,14 +96,23 @@ class ProcessLifecycleIT {
   }
 
   @Test
-  void agentWithoutNvmlLibraryExitsOneNamingThePathTried() throws Exception {
+  void agentWithoutNvmlLibraryKeepsRunningAndReportsThePathTried() throws Exception {
+    collector = CollectorServer.create(CollectorConfig.defaults().withListen("127.0.0.1", 0), Clock.systemUTC()).start();
     Path missing = tmp.resolve("no-such-dir/libnvidia-ml.so.1");
-    Path log = tmp.resolve("agent.log");
-    Process p = start(Processes.javaJar(Processes.agentJar(), "--collector", "127.0.0.1:1", "--nvml-lib", missing.toString()),
-        log, null);
-    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).isEqualTo(1);
-    assertThat(Files.readString(log)).contains("cannot start").contains(missing.toString());
+    Path bootId = tmp.resolve("boot_id");
+    Files.writeString(bootId, "boot-x\n");
+    Process p = start(Processes.javaJar(Processes.agentJar(), "--collector", "127.0.0.1:" + collector.port(), "--node-id",
+        "no-nvml", "--interval", "200ms", "--nvml-lib", missing.toString(), "--boot-id-file", bootId.toString(),
+        "--state-dir", tmp.resolve("state").toString()), tmp.resolve("agent.log"), null);
+    await().atMost(Duration.ofSeconds(30)).until(() -> collector.registry().get("no-nvml", false)
+        .map(n -> n.getVerdict().getReasonsList().stream().anyMatch(r -> r.getMessage().contains(missing.toString())))
+        .orElse(false));
+    Node node = collector.registry().get("no-nvml", false).orElseThrow();
+    assertThat(node.getVerdict().getState()).isEqualTo(io.gpuwarden.proto.v1.HealthState.HEALTH_STATE_UNKNOWN);
+    assertThat(p.isAlive()).isTrue();
+    assertThat(Files.readString(tmp.resolve("agent.log"))).contains("NVML unusable").contains(missing.toString());
+    p.destroy();
+    assertThat(p.waitFor(15, TimeUnit.SECONDS)).isTrue();
   }
 
   @Test
