@@ -84,7 +84,7 @@ public final class NodeCommand implements Callable<Integer> {
     s.append("verdict   ").append(FleetTable.verdict(n)).append('\n');
     for (Reason r : n.getVerdict().getReasonsList()) {
       s.append("  - ").append(r.getState().name().replace("HEALTH_STATE_", "")).append(" [").append(r.getCheck()).append("] ")
-          .append(r.getMessage()).append(" -> ").append(r.getAction().name().replace("SUGGESTED_ACTION_", "").toLowerCase(Locale.ROOT))
+          .append(r.getMessage()).append(" -> ").append(FleetTable.actionName(r.getAction()))
           .append('\n');
     }
     s.append('\n');

@@ -63,8 +63,34 @@ class ClientCommandsTest {
     assertThat(run("nodes", "--collector", address())).isZero();
     String[] lines = out.toString().split("\n");
     assertThat(lines[0]).startsWith("NODE").contains("POOL", "GPUS", "LAST SEEN", "HOTTEST °C", "VERDICT");
-    assertThat(lines[1]).startsWith("gpu-007").contains("h100-a").contains(" 67 ").contains(" 750 ").endsWith("HEALTHY");
+    assertThat(lines[1]).startsWith("gpu-007").contains("h100-a").contains(" 67 ").contains(" 750 ").contains("HEALTHY").endsWith("-");
     assertThat(lines[1].indexOf("h100-a")).isEqualTo(lines[0].indexOf("POOL"));
+  }
+
+  @Test
+  void nodesShowsTheMostUrgentActionAndTheFirstReasonOfAnUnhealthyNode() {
+    NodeRegistry.Session s = server.registry().hello(AgentHello.newBuilder().setNodeId("gpu-008").setPool("h100-a")
+        .setStreamId("s8").setBootId("b").build());
+    server.registry().apply(s, TelemetryBatch.newBuilder().setSequence(1)
+        .addCheckResults(io.gpuwarden.proto.v1.CheckResult.newBuilder().setCheck("xid")
+            .setState(io.gpuwarden.proto.v1.HealthState.HEALTH_STATE_UNHEALTHY)
+            .addReasons(io.gpuwarden.proto.v1.Reason.newBuilder().setCheck("xid")
+                .setState(io.gpuwarden.proto.v1.HealthState.HEALTH_STATE_UNHEALTHY)
+                .setMessage("Xid 79 (GPU_HAS_FALLEN_OFF_THE_BUS) on GPU 2")
+                .setAction(io.gpuwarden.proto.v1.SuggestedAction.SUGGESTED_ACTION_REBOOT_NODE)))
+        .addCheckResults(io.gpuwarden.proto.v1.CheckResult.newBuilder().setCheck("persistence-mode")
+            .setState(io.gpuwarden.proto.v1.HealthState.HEALTH_STATE_DEGRADED)
+            .addReasons(io.gpuwarden.proto.v1.Reason.newBuilder().setCheck("persistence-mode")
+                .setState(io.gpuwarden.proto.v1.HealthState.HEALTH_STATE_DEGRADED).setMessage("persistence off")
+                .setAction(io.gpuwarden.proto.v1.SuggestedAction.SUGGESTED_ACTION_CHECK_CONFIGURATION)))
+        .build());
+    assertThat(run("nodes", "--collector", address())).isZero();
+    assertThat(out.toString().lines().filter(l -> l.startsWith("gpu-008")).findFirst().orElseThrow())
+        .contains("UNHEALTHY").contains("reboot-node").contains("(+1 more)");
+    out.getBuffer().setLength(0);
+    assertThat(run("node", "gpu-008", "--collector", address())).isZero();
+    assertThat(out.toString()).contains("UNHEALTHY [xid] Xid 79 (GPU_HAS_FALLEN_OFF_THE_BUS) on GPU 2 -> reboot-node")
+        .contains("DEGRADED [persistence-mode] persistence off -> check-configuration");
   }
 
   @Test
