@@ -164,4 +164,25 @@ class AgentToCollectorTest {
     assertThat(a.live()).isTrue();
     FakeNvml.write(FakeNvml.healthyH100()); // ends the hang
   }
+
+  @Test
+  void watchdogReportsAStuckSamplingLoopAsUnknownLivenessAndItsRecovery() throws Exception {
+    FakeNvml.write(FakeNvml.healthyH100());
+    CollectorServer c = collector(0);
+    Agent a = agent("e2e-stall", c.port());
+    await().atMost(Duration.ofSeconds(10)).until(() -> node(c, "e2e-stall").getVerdict().getState() == HealthState.HEALTH_STATE_HEALTHY);
+    // The sampling cycle runs under the agent's monitor: holding it stalls the loop the way a stuck
+    // call outside the per-GPU deadlines would.
+    synchronized (a) {
+      await().atMost(Duration.ofSeconds(10)).until(() -> node(c, "e2e-stall").getVerdict().getState() == HealthState.HEALTH_STATE_UNKNOWN);
+      assertThat(a.live()).isFalse();
+    }
+    Node stalled = node(c, "e2e-stall");
+    assertThat(stalled.getVerdict().getReasonsList()).anySatisfy(r -> {
+      assertThat(r.getCheck()).isEqualTo(Agent.LIVENESS_CHECK);
+      assertThat(r.getMessage()).contains("sampling loop made no progress");
+    });
+    await().atMost(Duration.ofSeconds(5)).until(() -> node(c, "e2e-stall").getVerdict().getState() == HealthState.HEALTH_STATE_HEALTHY);
+    assertThat(a.live()).isTrue();
+  }
 }
