@@ -132,7 +132,6 @@ public final class DemoCommand implements Callable<Integer> {
         Duration left = Duration.between(Instant.now(), end);
         Thread.sleep(left.compareTo(interval) < 0 ? Math.max(0, left.toMillis()) : interval.toMillis());
       }
-      out.printf("%n--- final ---");
       List<Node> fleet = printFleet(out, channel);
       return verify(fleet, hosts, err, work);
     } catch (IOException | UncheckedIOException e) {
