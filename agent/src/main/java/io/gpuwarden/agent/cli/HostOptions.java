@@ -3,11 +3,14 @@ package io.gpuwarden.agent.cli;
 import io.gpuwarden.agent.AgentConfig;
 import io.gpuwarden.agent.check.BuiltInChecks;
 import io.gpuwarden.agent.check.CheckConfig;
+import io.gpuwarden.agent.check.CheckConfigFile;
+import io.gpuwarden.agent.check.xid.XidPolicy;
 import io.gpuwarden.agent.host.HostIdentity;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import picocli.CommandLine.Option;
 
 /** Options shared by the agent daemon and {@code agent check}: where to read the host from, and the checks. */
@@ -39,9 +42,25 @@ public final class HostOptions {
           + "clock-slowdown, pcie, nvlink, fabric, persistence-mode.")
   List<String> disabledChecks = List.of();
 
-  /** Applies these options to {@code builder}. */
+  @Option(names = "--check-config", paramLabel = "FILE",
+      description = "Properties file with check thresholds and Xid policy overrides (see agent/CHECKS.md).")
+  Path checkConfig;
+
+  /**
+   * Applies these options to {@code builder}; flags win over the check config file.
+   *
+   * @throws IllegalArgumentException when the check config file is unreadable or wrong
+   */
   public AgentConfig.Builder apply(AgentConfig.Builder builder) {
-    CheckConfig checks = CheckConfig.defaults().withDisabled(new LinkedHashSet<>(disabledChecks));
+    CheckConfigFile.Loaded loaded = checkConfig != null
+        ? CheckConfigFile.load(checkConfig) : new CheckConfigFile.Loaded(CheckConfig.defaults(), XidPolicy.defaults());
+    CheckConfig checks = loaded.checks();
+    if (!disabledChecks.isEmpty()) {
+      Set<String> disabled = new LinkedHashSet<>(checks.disabled());
+      disabled.addAll(disabledChecks);
+      checks = checks.withDisabled(disabled);
+    }
+    builder.xidPolicy(loaded.xidPolicy());
     if (expectedGpus != null) {
       checks = checks.withExpectedGpus(expectedGpus);
     }
