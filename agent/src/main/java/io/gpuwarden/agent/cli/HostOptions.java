@@ -1,7 +1,6 @@
 package io.gpuwarden.agent.cli;
 
 import io.gpuwarden.agent.AgentConfig;
-import io.gpuwarden.agent.check.BuiltInChecks;
 import io.gpuwarden.agent.check.CheckConfig;
 import io.gpuwarden.agent.check.CheckConfigFile;
 import io.gpuwarden.agent.check.xid.XidPolicy;
@@ -66,10 +65,5 @@ public final class HostOptions {
     }
     return builder.nodeId(nodeId).nvmlLibrary(nvmlLib).nvmlTimeout(nvmlTimeout).bootIdFile(bootIdFile)
         .stateDir(stateDir).checks(checks);
-  }
-
-  /** The check names, for help texts. */
-  static List<String> checkNames() {
-    return BuiltInChecks.NAMES;
   }
 }

@@ -10,7 +10,6 @@ import io.gpuwarden.nvml.EccCounterType;
 import io.gpuwarden.nvml.FabricState;
 import io.gpuwarden.nvml.GpuRecoveryAction;
 import io.gpuwarden.nvml.MemoryErrorType;
-import io.gpuwarden.nvml.MemoryLocation;
 import io.gpuwarden.nvml.NvmlReturn;
 import io.gpuwarden.nvml.fake.FakeGpu;
 import io.gpuwarden.nvml.fake.FakeNvmlState;

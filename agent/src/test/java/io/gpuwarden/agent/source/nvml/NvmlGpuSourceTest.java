@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.gpuwarden.agent.FakeNvml;
 import io.gpuwarden.nvml.NvmlException;
 import io.gpuwarden.nvml.NvmlReturn;
-import io.gpuwarden.proto.v1.Event;
 import io.gpuwarden.proto.v1.GpuInfo;
 import io.gpuwarden.proto.v1.GpuSample;
 import java.time.Clock;
