@@ -2,6 +2,7 @@ package io.gpuwarden.agent.source.kmsg;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,6 +61,26 @@ public final class KmsgParser {
       }
     }
     return new KmsgRecord(pri & 7, pri >> 3, seq, ts, cont, unescape(header.substring(semi + 1)), dict);
+  }
+
+  /**
+   * Parses one record as a single {@code read()} of {@code /dev/kmsg} returns it: the header line, then
+   * continuation lines each starting with one space, separated by newlines.
+   *
+   * @throws IllegalArgumentException naming what is wrong and quoting the record
+   */
+  public static KmsgRecord parseBlock(String block) {
+    String[] lines = block.split("\n");
+    if (lines.length == 0 || lines[0].isEmpty()) {
+      throw new IllegalArgumentException("empty kmsg record");
+    }
+    List<String> continuation = new ArrayList<>(lines.length - 1);
+    for (int i = 1; i < lines.length; i++) {
+      if (!lines[i].isEmpty()) {
+        continuation.add(lines[i]);
+      }
+    }
+    return parse(lines[0], continuation);
   }
 
   /** Decodes {@code \xNN} escapes (as UTF-8 bytes); a malformed escape is kept as written. */

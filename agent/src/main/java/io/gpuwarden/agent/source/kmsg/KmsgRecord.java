@@ -2,6 +2,8 @@ package io.gpuwarden.agent.source.kmsg;
 
 import static java.util.Objects.requireNonNull;
 
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Map;
 
 /**
@@ -24,5 +26,10 @@ public record KmsgRecord(int priority, int facility, long sequence, long monoton
     if (priority < 0 || priority > 7) {
       throw new IllegalArgumentException("priority must be 0..7, got " + priority);
     }
+  }
+
+  /** Returns the wall time of the record given when the machine booted ({@code bootTime + monotonicMicros}). */
+  public Instant wallTime(Instant bootTime) {
+    return bootTime.plus(monotonicMicros, ChronoUnit.MICROS);
   }
 }

@@ -1,0 +1,284 @@
+package io.gpuwarden.agent.source.kmsg;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.ByteArrayOutputStream;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Reads kernel log records on its own thread into a bounded {@link DropOldestQueue}, from
+ * {@code /dev/kmsg} (each {@code read()} returns one record) or from a regular file in the same format
+ * (one record per line, continuation lines starting with a space). Counts sequence gaps (records
+ * the kernel overwrote before they were read), EPIPE reads, malformed records and queue drops; a bad
+ * record never stops the reader.
+ *
+ * <pre>{@code
+ * KmsgReader r = KmsgReader.device(Path.of("/dev/kmsg"), KmsgReader.Options.DEFAULTS.resumingAfter(lastSeq));
+ * r.start();
+ * for (KmsgRecord rec : r.drain(1000)) { ...; lastSeq = rec.sequence(); }
+ * }</pre>
+ */
+public final class KmsgReader {
+  /** The kernel's limit for one formatted record (CONSOLE_EXT_LOG_MAX) is 8 KiB; a smaller buffer gets EINVAL. */
+  private static final int DEVICE_READ_BUFFER = 16 * 1024;
+
+  private final String name;
+  private final Opener opener;
+  private final boolean recordPerRead;
+  private final Options options;
+  private final DropOldestQueue<KmsgRecord> queue;
+  private final AtomicLong records = new AtomicLong();
+  private final AtomicLong gaps = new AtomicLong();
+  private final AtomicLong missed = new AtomicLong();
+  private final AtomicLong brokenPipes = new AtomicLong();
+  private final AtomicLong malformed = new AtomicLong();
+  private final AtomicLong skipped = new AtomicLong();
+  private final CountDownLatch finished = new CountDownLatch(1);
+  private volatile long lastSequence;
+  private volatile String lastError = "";
+  private volatile boolean running;
+  private volatile InputStream stream;
+  private Thread thread;
+
+  /** Opens the input; package-private so tests can inject a stream that fails like {@code /dev/kmsg}. */
+  interface Opener {
+    InputStream open() throws IOException;
+  }
+
+  /**
+   * How a reader behaves.
+   *
+   * @param queueCapacity records held for the consumer before the oldest are dropped
+   * @param resumeAfterSequence records at or below this sequence are skipped (-1: none); pass the
+   *     last sequence handled before a restart on the same boot
+   * @param follow for regular files: keep polling for appended records at end of file
+   * @param pollInterval how long to wait at end of file before polling again
+   */
+  public record Options(int queueCapacity, long resumeAfterSequence, boolean follow, Duration pollInterval) {
+    /** 4096 records, no resume, no follow, 200 ms polls. */
+    public static final Options DEFAULTS = new Options(4096, -1, false, Duration.ofMillis(200));
+
+    /** Validates. */
+    public Options {
+      requireNonNull(pollInterval, "pollInterval");
+      if (queueCapacity < 1) {
+        throw new IllegalArgumentException("queueCapacity must be at least 1, got " + queueCapacity);
+      }
+    }
+
+    /** Returns a copy that skips records at or below {@code sequence}. */
+    public Options resumingAfter(long sequence) {
+      return new Options(queueCapacity, sequence, follow, pollInterval);
+    }
+
+    /** Returns a copy that follows a regular file, polling every {@code interval} at its end. */
+    public Options following(Duration interval) {
+      return new Options(queueCapacity, resumeAfterSequence, true, interval);
+    }
+
+    /** Returns a copy holding at most {@code capacity} records. */
+    public Options withCapacity(int capacity) {
+      return new Options(capacity, resumeAfterSequence, follow, pollInterval);
+    }
+  }
+
+  KmsgReader(String name, Opener opener, boolean recordPerRead, Options options) {
+    this.name = requireNonNull(name, "name");
+    this.opener = requireNonNull(opener, "opener");
+    this.recordPerRead = recordPerRead;
+    this.options = requireNonNull(options, "options");
+    this.queue = new DropOldestQueue<>(options.queueCapacity());
+    this.lastSequence = options.resumeAfterSequence();
+  }
+
+  /** Returns a reader of the kernel's {@code /dev/kmsg} (or another character device with its semantics). */
+  public static KmsgReader device(Path devKmsg, Options options) {
+    return new KmsgReader(devKmsg.toString(), () -> new FileInputStream(devKmsg.toFile()), true, options);
+  }
+
+  /** Returns a reader of a regular file holding records in the {@code /dev/kmsg} format, one per line. */
+  public static KmsgReader file(Path file, Options options) {
+    return new KmsgReader(file.toString(), () -> new FileInputStream(file.toFile()), false, options);
+  }
+
+  /** Starts the reader thread. */
+  public synchronized void start() {
+    if (thread != null) {
+      throw new IllegalStateException("kmsg reader for " + name + " already started");
+    }
+    running = true;
+    thread = new Thread(this::run, "kmsg-reader");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /** Stops the reader thread; records already queued can still be drained. */
+  public synchronized void stop() {
+    running = false;
+    if (thread != null) {
+      thread.interrupt();
+    }
+    closeQuietly();
+  }
+
+  /** Removes and returns up to {@code max} queued records, oldest first. */
+  public List<KmsgRecord> drain(int max) {
+    return queue.drain(max);
+  }
+
+  /** Waits until the reader thread has ended (end of a regular file without follow, stop, or a read error). */
+  public boolean awaitFinished(Duration timeout) throws InterruptedException {
+    return finished.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /** Returns a snapshot of the counters. */
+  public KmsgStats stats() {
+    return new KmsgStats(records.get(), queue.dropped(), gaps.get(), missed.get(), brokenPipes.get(), malformed.get(),
+        skipped.get(), lastSequence, lastError);
+  }
+
+  private void run() {
+    try (InputStream in = opener.open()) {
+      stream = in;
+      if (recordPerRead) {
+        readRecords(in);
+      } else {
+        readLines(in);
+      }
+    } catch (IOException e) {
+      if (running) {
+        lastError = "cannot read " + name + ": " + e.getMessage();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      finished.countDown();
+    }
+  }
+
+  private void readRecords(InputStream in) throws IOException {
+    byte[] buf = new byte[DEVICE_READ_BUFFER];
+    while (running) {
+      int n;
+      try {
+        n = in.read(buf);
+      } catch (IOException e) {
+        if (running && isBrokenPipe(e)) {
+          // EPIPE: the record we were due to read was overwritten; the next read returns the oldest left.
+          brokenPipes.incrementAndGet();
+          continue;
+        }
+        throw e;
+      }
+      if (n < 0) {
+        return;
+      }
+      if (n > 0) {
+        accept(new String(buf, 0, n, StandardCharsets.UTF_8));
+      }
+    }
+  }
+
+  private void readLines(InputStream in) throws IOException, InterruptedException {
+    byte[] buf = new byte[64 * 1024];
+    ByteArrayOutputStream partial = new ByteArrayOutputStream();
+    String header = null;
+    List<String> continuation = new ArrayList<>();
+    while (running) {
+      int n = in.read(buf);
+      if (n < 0) {
+        if (header != null) {
+          handle(header, continuation);
+          header = null;
+          continuation = new ArrayList<>();
+        }
+        if (!options.follow()) {
+          return;
+        }
+        Thread.sleep(options.pollInterval().toMillis());
+        continue;
+      }
+      int start = 0;
+      for (int i = 0; i < n; i++) {
+        if (buf[i] != '\n') {
+          continue;
+        }
+        partial.write(buf, start, i - start);
+        start = i + 1;
+        String line = partial.toString(StandardCharsets.UTF_8);
+        partial.reset();
+        if (line.startsWith(" ")) {
+          if (header != null) {
+            continuation.add(line);
+          }
+        } else if (!line.isEmpty()) {
+          if (header != null) {
+            handle(header, continuation);
+            continuation = new ArrayList<>();
+          }
+          header = line;
+        }
+      }
+      partial.write(buf, start, n - start);
+    }
+  }
+
+  private void accept(String block) {
+    try {
+      offer(KmsgParser.parseBlock(block));
+    } catch (IllegalArgumentException e) {
+      malformed.incrementAndGet();
+      lastError = e.getMessage();
+    }
+  }
+
+  private void handle(String header, List<String> continuation) {
+    try {
+      offer(KmsgParser.parse(header, continuation));
+    } catch (IllegalArgumentException e) {
+      malformed.incrementAndGet();
+      lastError = e.getMessage();
+    }
+  }
+
+  private void offer(KmsgRecord record) {
+    long seq = record.sequence();
+    if (seq <= options.resumeAfterSequence()) {
+      skipped.incrementAndGet();
+      return;
+    }
+    long last = lastSequence;
+    if (last >= 0 && seq > last + 1) {
+      gaps.incrementAndGet();
+      missed.addAndGet(seq - last - 1);
+    }
+    lastSequence = seq;
+    records.incrementAndGet();
+    queue.offer(record);
+  }
+
+  private static boolean isBrokenPipe(IOException e) {
+    return e.getMessage() != null && e.getMessage().contains("Broken pipe");
+  }
+
+  private void closeQuietly() {
+    InputStream in = stream;
+    if (in != null) {
+      try {
+        in.close();
+      } catch (IOException ignored) {
+        // Closing only unblocks the reader thread; there is nothing left to report.
+      }
+    }
+  }
+}

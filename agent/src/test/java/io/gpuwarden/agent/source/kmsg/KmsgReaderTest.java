@@ -1,0 +1,146 @@
+package io.gpuwarden.agent.source.kmsg;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class KmsgReaderTest {
+  private static final Duration WAIT = Duration.ofSeconds(10);
+
+  @TempDir
+  Path dir;
+
+  private static KmsgReader readToEnd(Path file, KmsgReader.Options options) throws InterruptedException {
+    KmsgReader r = KmsgReader.file(file, options);
+    r.start();
+    assertThat(r.awaitFinished(WAIT)).isTrue();
+    return r;
+  }
+
+  private Path write(String name, String text) throws IOException {
+    return Files.writeString(dir.resolve(name), text, UTF_8);
+  }
+
+  @Test
+  void readsARegularFileWithContinuationLinesAndUnknownPrefixFields() throws Exception {
+    Path f = write("k", "4,1,5,-,caller=T42,future=x;NVRM: first\n SUBSYSTEM=pci\n DEVICE=+pci:0000:3b:00.0\n6,2,6,c;second\n");
+    KmsgReader r = readToEnd(f, KmsgReader.Options.DEFAULTS);
+    List<KmsgRecord> recs = r.drain(10);
+    assertThat(recs).extracting(KmsgRecord::message).containsExactly("NVRM: first", "second");
+    assertThat(recs.get(0).dictionary()).containsEntry("SUBSYSTEM", "pci").containsEntry("DEVICE", "+pci:0000:3b:00.0");
+    assertThat(r.stats().records()).isEqualTo(2);
+    assertThat(r.stats().gaps()).isZero();
+  }
+
+  @Test
+  void countsSequenceGapsAsOverwrittenRecords() throws Exception {
+    KmsgReader r = readToEnd(write("k", "6,1,1,-;a\n6,2,2,-;b\n6,5,3,-;c\n6,6,4,-;d\n6,10,5,-;e\n"), KmsgReader.Options.DEFAULTS);
+    assertThat(r.stats().gaps()).isEqualTo(2);
+    assertThat(r.stats().missedRecords()).isEqualTo(2 + 3);
+    assertThat(r.stats().lastSequence()).isEqualTo(10);
+  }
+
+  @Test
+  void resumesAfterTheLastHandledSequenceAndCountsRecordsLostWhileDown() throws Exception {
+    KmsgReader r = readToEnd(write("k", "6,1,1,-;a\n6,2,2,-;b\n6,3,3,-;c\n6,6,4,-;d\n"),
+        KmsgReader.Options.DEFAULTS.resumingAfter(2));
+    assertThat(r.drain(10)).extracting(KmsgRecord::sequence).containsExactly(3L, 6L);
+    assertThat(r.stats().skippedOnResume()).isEqualTo(2);
+    assertThat(r.stats().missedRecords()).isEqualTo(2);
+  }
+
+  @Test
+  void skipsMalformedRecordsWithASpecificErrorAndKeepsReading() throws Exception {
+    KmsgReader r = readToEnd(write("k", "garbage without separator\n6,x,1,-;bad seq\n6,7,1,-;good\n"), KmsgReader.Options.DEFAULTS);
+    assertThat(r.drain(10)).extracting(KmsgRecord::message).containsExactly("good");
+    assertThat(r.stats().malformed()).isEqualTo(2);
+    assertThat(r.stats().lastError()).contains("non-numeric").contains("6,x,1,-;bad seq");
+  }
+
+  @Test
+  void dropsTheOldestRecordsWhenTheConsumerFallsBehindAndCountsEachDrop() throws Exception {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 1; i <= 10; i++) {
+      sb.append("6,").append(i).append(",0,-;line ").append(i).append('\n');
+    }
+    KmsgReader r = readToEnd(write("k", sb.toString()), KmsgReader.Options.DEFAULTS.withCapacity(3));
+    assertThat(r.stats().dropped()).isEqualTo(7);
+    assertThat(r.drain(10)).extracting(KmsgRecord::sequence).containsExactly(8L, 9L, 10L);
+  }
+
+  @Test
+  void followsRecordsAppendedToAFileIncludingAHalfWrittenLine() throws Exception {
+    Path f = write("k", "6,1,1,-;first\n");
+    KmsgReader r = KmsgReader.file(f, KmsgReader.Options.DEFAULTS.following(Duration.ofMillis(5)));
+    r.start();
+    try {
+      await().atMost(WAIT).until(() -> r.stats().records() == 1);
+      Files.writeString(f, "6,2,2,-;sec", UTF_8, StandardOpenOption.APPEND);
+      Files.writeString(f, "ond\n", UTF_8, StandardOpenOption.APPEND);
+      Files.writeString(f, "6,3,3,-;third\n", UTF_8, StandardOpenOption.APPEND);
+      await().atMost(WAIT).until(() -> r.stats().records() == 3);
+      assertThat(r.drain(10)).extracting(KmsgRecord::message).containsExactly("first", "second", "third");
+    } finally {
+      r.stop();
+    }
+  }
+
+  @Test
+  void countsBrokenPipeFromTheDeviceAndContinuesWithTheNextRecord() throws Exception {
+    Deque<Object> reads = new ArrayDeque<>(List.of(
+        "6,1,10,-;one\n SUBSYSTEM=pci\n", new IOException("Broken pipe"), "6,5,20,-;five\n", "6,6,30,-;six\\x0a\n"));
+    InputStream device = new InputStream() {
+      @Override
+      public int read() {
+        throw new UnsupportedOperationException();
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        Object next = reads.poll();
+        if (next == null) {
+          return -1;
+        }
+        if (next instanceof IOException e) {
+          throw e;
+        }
+        byte[] rec = ((String) next).getBytes(UTF_8);
+        System.arraycopy(rec, 0, b, off, rec.length);
+        return rec.length;
+      }
+    };
+    KmsgReader r = new KmsgReader("fake", () -> device, true, KmsgReader.Options.DEFAULTS);
+    r.start();
+    assertThat(r.awaitFinished(WAIT)).isTrue();
+    List<KmsgRecord> recs = r.drain(10);
+    assertThat(recs).extracting(KmsgRecord::message).containsExactly("one", "five", "six\n");
+    assertThat(recs.get(0).dictionary()).containsEntry("SUBSYSTEM", "pci");
+    assertThat(r.stats().brokenPipes()).isEqualTo(1);
+    assertThat(r.stats().missedRecords()).isEqualTo(3);
+  }
+
+  @Test
+  void aMissingFileIsReportedNotThrown() throws Exception {
+    KmsgReader r = readToEnd(dir.resolve("absent"), KmsgReader.Options.DEFAULTS);
+    assertThat(r.stats().lastError()).contains("absent");
+    assertThat(r.drain(1)).isEmpty();
+  }
+
+  @Test
+  void aQueueNeedsRoomForOneRecord() {
+    assertThatThrownBy(() -> KmsgReader.Options.DEFAULTS.withCapacity(0)).hasMessageContaining("at least 1");
+  }
+}
