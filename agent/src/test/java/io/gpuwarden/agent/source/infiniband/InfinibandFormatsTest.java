@@ -34,4 +34,37 @@ class InfinibandFormatsTest {
     assertThat(InfinibandFormats.saturated("port_xmit_data", 65535)).isFalse();
     assertThat(InfinibandFormats.counter("18446744073709551615")).isEqualTo(-1L);
   }
+
+  @Test
+  void parsesEveryDocumentedStateAndRateForm() {
+    assertThat(InfinibandFormats.numbered("1: DOWN")).isEqualTo(new InfinibandFormats.NumberedState(1, "DOWN"));
+    assertThat(InfinibandFormats.numbered("5: ACTIVE_DEFER").name()).isEqualTo("ACTIVE_DEFER");
+    assertThat(InfinibandFormats.numbered("3: Disabled")).isEqualTo(new InfinibandFormats.NumberedState(3, "Disabled"));
+    assertThat(InfinibandFormats.numbered("4: PortConfigurationTraining").number()).isEqualTo(4);
+    assertThat(InfinibandFormats.numbered("8: <unknown>").name()).isEqualTo("<unknown>");
+    assertThat(InfinibandFormats.rate("56 Gb/sec (4X FDR)").bitsPerSecond()).isEqualTo(56_000_000_000L);
+    assertThat(InfinibandFormats.rate("12.5 Gb/sec").bitsPerSecond()).isEqualTo(12_500_000_000L);
+    assertThat(InfinibandFormats.rate("200 Gb/sec (4X HDR)").bitsPerSecond()).isEqualTo(200_000_000_000L);
+    assertThat(InfinibandFormats.rate("10 Gb/sec (4X SDR)").bitsPerSecond()).isEqualTo(10_000_000_000L);
+  }
+
+  @Test
+  void everyNarrowCounterOfTheReferenceTableSaturatesAtItsOwnWidth() {
+    java.util.Map<String, Integer> bits = java.util.Map.ofEntries(
+        java.util.Map.entry("symbol_error", 16), java.util.Map.entry("link_error_recovery", 8),
+        java.util.Map.entry("link_downed", 8), java.util.Map.entry("port_rcv_errors", 16),
+        java.util.Map.entry("port_rcv_remote_physical_errors", 16), java.util.Map.entry("port_rcv_switch_relay_errors", 16),
+        java.util.Map.entry("port_xmit_discards", 16), java.util.Map.entry("port_xmit_constraint_errors", 8),
+        java.util.Map.entry("port_rcv_constraint_errors", 8), java.util.Map.entry("local_link_integrity_errors", 4),
+        java.util.Map.entry("excessive_buffer_overrun_errors", 4), java.util.Map.entry("VL15_dropped", 16),
+        java.util.Map.entry("port_xmit_wait", 32));
+    bits.forEach((name, width) -> {
+      long max = (1L << width) - 1;
+      assertThat(InfinibandFormats.saturated(name, max)).as(name).isTrue();
+      assertThat(InfinibandFormats.saturated(name, max - 1)).as(name).isFalse();
+    });
+    assertThat(InfinibandFormats.COUNTER_BITS).isEqualTo(bits);
+    assertThat(InfinibandFormats.countsWords("port_xmit_data")).isTrue();
+    assertThat(InfinibandFormats.countsWords("port_xmit_packets")).isFalse();
+  }
 }
