@@ -1,6 +1,7 @@
 package io.gpuwarden.collector.fleet;
 
 import com.google.protobuf.Timestamp;
+import io.gpuwarden.agent.check.CheckRunner;
 import io.gpuwarden.proto.v1.CheckResult;
 import io.gpuwarden.proto.v1.Component;
 import io.gpuwarden.proto.v1.ComponentKind;
@@ -68,7 +69,7 @@ public final class StalenessVerdict {
     HealthState worst = HealthState.HEALTH_STATE_HEALTHY;
     List<Reason> reasons = new ArrayList<>();
     for (CheckResult check : checks) {
-      if (severity(check.getState()) > severity(worst)) {
+      if (CheckRunner.rank(check.getState()) > CheckRunner.rank(worst)) {
         worst = check.getState();
       }
       if (check.getState() != HealthState.HEALTH_STATE_HEALTHY) {
@@ -76,20 +77,6 @@ public final class StalenessVerdict {
       }
     }
     return new Judgement(worst, List.copyOf(reasons));
-  }
-
-  /**
-   * Orders states by how bad they are: HEALTHY < DEGRADED < UNKNOWN < UNHEALTHY. UNKNOWN ranks
-   * above DEGRADED because a node that cannot be judged must not be treated as usable.
-   */
-  public static int severity(HealthState state) {
-    return switch (state) {
-      case HEALTH_STATE_HEALTHY -> 0;
-      case HEALTH_STATE_DEGRADED -> 1;
-      case HEALTH_STATE_UNKNOWN -> 2;
-      case HEALTH_STATE_UNHEALTHY -> 3;
-      default -> 2;
-    };
   }
 
   /** A state and the reasons for it. */
