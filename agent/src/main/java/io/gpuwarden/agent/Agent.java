@@ -112,6 +112,8 @@ public final class Agent implements AutoCloseable {
         + monitor.nvmlFailure().map(f -> "NVML unusable (" + f + ")")
             .orElse(monitor.inventory().size() + " GPUs (driver " + monitor.driver().getDriverVersion() + ", CUDA "
                 + monitor.driver().getCudaDriverVersion() + "), Xid events from " + monitor.xidEventGpus() + " GPUs")
+        + "; " + monitor.infinibandInventory().size() + " InfiniBand ports under " + config.sysfsRoot()
+        + "; logs " + (monitor.logSources().isEmpty() ? "none" : String.join(", ", monitor.logSources()))
         + "; checks " + monitor.checkNames() + "; state in " + config.stateDir()
         + monitor.stateError().map(e -> " (" + e + ")").orElse("")
         + "; collector " + config.collectorTarget() + ", every " + config.sampleInterval().toMillis() + "ms";
@@ -125,7 +127,8 @@ public final class Agent implements AutoCloseable {
         .putAllLabels(config.labels())
         .setBootId(monitor.bootId())
         .setAgentVersion(AgentVersion.get())
-        .setInventory(Inventory.newBuilder().setDriver(monitor.driver()).addAllGpus(monitor.inventory()))
+        .setInventory(Inventory.newBuilder().setDriver(monitor.driver()).addAllGpus(monitor.inventory())
+            .addAllInfinibandPorts(monitor.infinibandInventory()))
         .setStreamId(streamId)
         .setAgentStartedAt(ProtoTime.of(startedAt))
         .setSampleInterval(Duration.newBuilder()
@@ -164,9 +167,12 @@ public final class Agent implements AutoCloseable {
       TelemetryBatch batch = TelemetryBatch.newBuilder()
           .setSampleTime(ProtoTime.of(c.snapshot().time()))
           .addAllGpuSamples(c.snapshot().gpus())
+          .addAllInfinibandSamples(c.infiniband())
           .addAllCheckResults(c.results())
           .addCheckResults(liveness(HealthState.HEALTH_STATE_HEALTHY, ""))
           .addAllEvents(c.forward())
+          .addAllLogLines(c.logLines())
+          .setDroppedLogLines(c.droppedLogLines())
           .build();
       if (!closed) {
         uplink.submit(batch);

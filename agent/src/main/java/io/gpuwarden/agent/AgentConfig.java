@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.gpuwarden.agent.check.CheckConfig;
 import io.gpuwarden.agent.check.xid.XidPolicy;
 import io.gpuwarden.agent.host.HostIdentity;
+import io.gpuwarden.agent.logs.LogConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -34,6 +35,8 @@ import java.util.TreeMap;
  * @param stateDir directory for durable agent state (Xid history, first inventory of the boot)
  * @param checks thresholds and switches of the health checks
  * @param xidPolicy the Xid policy table
+ * @param sysfsRoot the sysfs mount, {@code /sys}; InfiniBand ports are read under {@code class/infiniband}
+ * @param logs the kernel log and syslog sources and log forwarding
  */
 public record AgentConfig(
     String nodeId,
@@ -50,7 +53,9 @@ public record AgentConfig(
     Duration nvmlTimeout,
     Path stateDir,
     CheckConfig checks,
-    XidPolicy xidPolicy) {
+    XidPolicy xidPolicy,
+    Path sysfsRoot,
+    LogConfig logs) {
 
   /** Default collector address. */
   public static final String DEFAULT_COLLECTOR_TARGET = "localhost:7700";
@@ -68,6 +73,8 @@ public record AgentConfig(
   public static final Duration DEFAULT_NVML_TIMEOUT = Duration.ofSeconds(2);
   /** Default state directory. */
   public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/gpuwarden");
+  /** Default sysfs mount. */
+  public static final Path DEFAULT_SYSFS_ROOT = Path.of("/sys");
 
   /** Validates and copies. */
   public AgentConfig {
@@ -102,6 +109,8 @@ public record AgentConfig(
     requireNonNull(stateDir, "stateDir");
     requireNonNull(checks, "checks");
     requireNonNull(xidPolicy, "xidPolicy");
+    requireNonNull(sysfsRoot, "sysfsRoot");
+    requireNonNull(logs, "logs");
     if (nvmlTimeout.compareTo(Duration.ofMillis(10)) < 0) {
       throw new IllegalArgumentException("NVML timeout must be at least 10ms, got " + nvmlTimeout.toMillis() + "ms");
     }
@@ -132,8 +141,22 @@ public record AgentConfig(
     private Path stateDir = DEFAULT_STATE_DIR;
     private CheckConfig checks = CheckConfig.defaults();
     private XidPolicy xidPolicy = XidPolicy.defaults();
+    private Path sysfsRoot = DEFAULT_SYSFS_ROOT;
+    private LogConfig logs = LogConfig.defaults();
 
     private Builder() {}
+
+    /** Sets the sysfs mount InfiniBand ports are read from. */
+    public Builder sysfsRoot(Path sysfsRoot) {
+      this.sysfsRoot = requireNonNull(sysfsRoot, "sysfsRoot");
+      return this;
+    }
+
+    /** Sets the log sources and forwarding. */
+    public Builder logs(LogConfig logs) {
+      this.logs = requireNonNull(logs, "logs");
+      return this;
+    }
 
     /** Sets the deadline of one GPU's reads per cycle. */
     public Builder nvmlTimeout(Duration nvmlTimeout) {
@@ -237,7 +260,9 @@ public record AgentConfig(
           nvmlTimeout,
           stateDir,
           checks,
-          xidPolicy);
+          xidPolicy,
+          sysfsRoot,
+          logs);
     }
   }
 }

@@ -3,7 +3,15 @@ package io.gpuwarden.agent;
 import io.gpuwarden.agent.check.BuiltInChecks;
 import io.gpuwarden.agent.check.CheckRunner;
 import io.gpuwarden.agent.check.HostSnapshot;
+import io.gpuwarden.agent.check.xid.XidDeduplicator;
 import io.gpuwarden.agent.check.xid.XidEvents;
+import io.gpuwarden.agent.classify.ClassifierRules;
+import io.gpuwarden.agent.classify.LogClassifier;
+import io.gpuwarden.agent.logs.KernelLog;
+import io.gpuwarden.agent.logs.LogConfig;
+import io.gpuwarden.agent.logs.LogForwarder;
+import io.gpuwarden.agent.source.SourceErrorTracker;
+import io.gpuwarden.agent.source.infiniband.InfinibandSysfs;
 import io.gpuwarden.agent.check.xid.XidFloodFilter;
 import io.gpuwarden.agent.host.HostIdentity;
 import io.gpuwarden.agent.source.nvml.NvmlGpuSource;
@@ -12,22 +20,32 @@ import io.gpuwarden.agent.state.FileStateStore;
 import io.gpuwarden.agent.state.StateStore;
 import io.gpuwarden.nvml.NvmlException;
 import io.gpuwarden.proto.v1.CheckResult;
+import io.gpuwarden.proto.v1.Component;
+import io.gpuwarden.proto.v1.ComponentKind;
 import io.gpuwarden.proto.v1.DriverInfo;
 import io.gpuwarden.proto.v1.Event;
 import io.gpuwarden.proto.v1.GpuInfo;
 import io.gpuwarden.proto.v1.GpuSample;
+import io.gpuwarden.proto.v1.InfinibandPortInfo;
+import io.gpuwarden.proto.v1.InfinibandPortSample;
+import io.gpuwarden.proto.v1.LogLine;
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.logging.Logger;
 
 /**
  * Everything the agent knows how to read and judge on this host, one cycle at a time: NVML
- * samples (hang-proof), NVML Xid events, and the health checks over them. Used by the daemon
+ * samples (hang-proof), NVML Xid events, InfiniBand ports from sysfs, the kernel log and syslog
+ * (classified into events; a kernel Xid and NVML's event for the same occurrence count once), and
+ * the health checks over them. Used by the daemon
  * ({@link Agent}) every interval and by {@code agent check} once.
  *
  * <p>When NVML cannot be opened (library missing, driver not loaded, init hanging) the monitor keeps
@@ -49,14 +67,30 @@ public final class HostMonitor implements AutoCloseable {
   private final CheckRunner checks;
   private final XidEvents xidEvents;
   private final XidFloodFilter flood;
+  private final InfinibandSysfs infiniband;
+  private final KernelLog logs;
+  private final XidDeduplicator xidDedupe = new XidDeduplicator(XidDeduplicator.DEFAULT_WINDOW);
+  private final SourceErrorTracker ibErrors;
+  private List<InfinibandPortSample> ports = List.of();
+  private List<InfinibandPortInfo> portInventory = List.of();
   private NvmlGpuSource gpus;
   private NvmlXidWatcher watcher;
   private String nvmlFailure;
   private Instant nextNvmlRetry = Instant.MIN;
   private long inventoryVersion;
 
-  /** What one cycle produced. */
-  public record Cycle(HostSnapshot snapshot, List<CheckResult> results, List<Event> forward) {}
+  /**
+   * What one cycle produced.
+   *
+   * @param snapshot what the checks saw
+   * @param results the checks' results
+   * @param forward events to send (Xid floods collapsed)
+   * @param infiniband this cycle's sample of every InfiniBand port
+   * @param logLines raw log lines to send
+   * @param droppedLogLines log lines that qualified for sending but were dropped (rate limit, flood, overwritten)
+   */
+  public record Cycle(HostSnapshot snapshot, List<CheckResult> results, List<Event> forward,
+      List<InfinibandPortSample> infiniband, List<LogLine> logLines, long droppedLogLines) {}
 
   private HostMonitor(AgentConfig config, Clock clock, String bootId, boolean watchEvents, Runnable onXid) {
     this.config = config;
@@ -67,7 +101,34 @@ public final class HostMonitor implements AutoCloseable {
     this.state = FileStateStore.open(config.stateDir());
     this.xidEvents = new XidEvents(config.xidPolicy());
     this.flood = new XidFloodFilter(config.checks().xidFloodWindow());
-    this.checks = new CheckRunner(BuiltInChecks.create(config.checks(), config.xidPolicy(), state, clock.instant()));
+    this.infiniband = new InfinibandSysfs(config.sysfsRoot());
+    this.ibErrors = new SourceErrorTracker("infiniband", clock);
+    this.checks = new CheckRunner(BuiltInChecks.create(config.checks(), config.xidPolicy(), state, clock.instant(),
+        () -> ports));
+    this.logs = KernelLog.open(config.logs(), new LogClassifier(rules(config.logs()), xidEvents, this::gpuByPci), state,
+        bootId, HostIdentity.bootTime(HostIdentity.PROC_STAT, clock.instant()), clock,
+        watchEvents ? KernelLog.Mode.FOLLOW : KernelLog.Mode.ONE_SHOT);
+  }
+
+  private static ClassifierRules rules(LogConfig logs) {
+    ClassifierRules defaults = ClassifierRules.defaults();
+    if (logs.rulesFile().isEmpty()) {
+      return defaults;
+    }
+    try {
+      return defaults.overriddenBy(ClassifierRules.load(logs.rulesFile().get()));
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read classifier rules " + logs.rulesFile().get() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private Optional<String> gpuByPci(String busId) {
+    for (GpuInfo g : inventory()) {
+      if (g.getPciBusId().equalsIgnoreCase(busId)) {
+        return Optional.of(g.getUuid());
+      }
+    }
+    return Optional.empty();
   }
 
   /**
@@ -76,10 +137,12 @@ public final class HostMonitor implements AutoCloseable {
    * @param watchEvents wait for NVML Xid events on a thread (the daemon), or not (one-shot check)
    * @param onXid runs after each Xid event arrives
    * @throws IllegalStateException when the boot id cannot be read
+   * @throws IllegalArgumentException when the operator's classifier rules cannot be read or are wrong
    */
   public static HostMonitor open(AgentConfig config, Clock clock, boolean watchEvents, Runnable onXid) {
     HostMonitor m = new HostMonitor(config, clock, HostIdentity.bootId(config.bootIdFile()), watchEvents, onXid);
     m.tryOpenNvml();
+    m.readInfiniband(clock.instant());
     return m;
   }
 
@@ -118,12 +181,42 @@ public final class HostMonitor implements AutoCloseable {
     return gpus != null ? gpus.driver() : DriverInfo.getDefaultInstance();
   }
 
+  /** Returns the InfiniBand ports found in sysfs (empty on hosts without InfiniBand). */
+  public List<InfinibandPortInfo> infinibandInventory() {
+    return portInventory;
+  }
+
+  /** Returns one line per log source read, and one per log source that cannot be read, with why. */
+  public List<String> logSources() {
+    List<String> out = new ArrayList<>(logs.describe());
+    logs.problems().forEach(p -> out.add("NOT READ: " + p));
+    return out;
+  }
+
+  /** Returns the log lines forwarded and dropped since start. */
+  public LogForwarder logForwarder() {
+    return logs.forwarder();
+  }
+
+  /** Returns how many Xid events were dropped as the second report (kernel log and NVML) of one occurrence. */
+  public long duplicateXids() {
+    return xidDedupe.duplicates();
+  }
+
+  /**
+   * One-shot use ({@code agent check}): waits until the kernel log logged so far has been read, at
+   * most {@code max}, so the next {@link #cycle()} judges all of it.
+   */
+  public void awaitLogsRead(Duration max) throws InterruptedException {
+    logs.awaitCaughtUp(max);
+  }
+
   /** Returns the GPU inventory (empty when NVML is unusable). */
   public List<GpuInfo> inventory() {
     return gpus != null ? gpus.inventory() : List.of();
   }
 
-  /** Returns a number that changes whenever the inventory changes (NVML became usable). */
+  /** Returns a number that changes whenever the inventory changes (NVML became usable, InfiniBand ports came or went). */
   public long inventoryVersion() {
     return inventoryVersion;
   }
@@ -165,14 +258,41 @@ public final class HostMonitor implements AutoCloseable {
     if (watcher != null) {
       events.addAll(watcher.drain());
     }
+    readInfiniband(now);
+    events.addAll(ibErrors.drainEvents());
+    KernelLog.Polled logged = logs.poll();
+    events.addAll(logged.events());
+    events = xidDedupe.filter(events, clock.instant());
     HostSnapshot snapshot = new HostSnapshot(now, bootId, inventory(), samples, count, events, nvmlFailure());
     List<CheckResult> results = checks.run(snapshot);
-    return new Cycle(snapshot, results, flood.filter(events, now));
+    state.flush();
+    return new Cycle(snapshot, results, flood.filter(events, now), ports, logged.lines(), logged.droppedLines());
   }
 
-  /** Stops the event watcher and closes NVML. */
+  private void readInfiniband(Instant now) {
+    ports = infiniband.sample(now);
+    List<String> present = new ArrayList<>();
+    for (InfinibandPortSample p : ports) {
+      present.add(p.getHca() + "/" + p.getPort());
+      Map<String, String> failing = new HashMap<>();
+      for (String f : p.getReadErrorsList()) {
+        int colon = f.indexOf(": ");
+        failing.put(colon > 0 ? f.substring(0, colon) : f, f);
+      }
+      ibErrors.reconcile(p.getHca() + "/" + p.getPort() + "/", failing, Component.newBuilder()
+          .setKind(ComponentKind.COMPONENT_KIND_INFINIBAND_PORT).setHca(p.getHca()).setPort(p.getPort()).build());
+    }
+    List<String> known = portInventory.stream().map(i -> i.getHca() + "/" + i.getPort()).toList();
+    if (!present.equals(known)) {
+      portInventory = infiniband.inventory();
+      inventoryVersion++;
+    }
+  }
+
+  /** Stops the log readers and the event watcher and closes NVML. */
   @Override
   public void close() {
+    logs.close();
     if (watcher != null) {
       watcher.close();
     }

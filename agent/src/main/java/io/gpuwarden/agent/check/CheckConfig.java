@@ -2,6 +2,8 @@ package io.gpuwarden.agent.check;
 
 import static java.util.Objects.requireNonNull;
 
+import io.gpuwarden.agent.check.infiniband.InfinibandCheckConfig;
+import io.gpuwarden.agent.check.kernel.KernelLogCheck;
 import io.gpuwarden.proto.v1.HealthState;
 import java.time.Duration;
 import java.util.OptionalInt;
@@ -29,6 +31,8 @@ import java.util.Set;
  * @param fabricProbeGrace how long a fabric probe may be NOT_STARTED or IN_PROGRESS after the agent
  *     started before the GPU is unhealthy
  * @param persistenceOffState state when persistence mode is off (DEGRADED; HEALTHY turns it off)
+ * @param infiniband thresholds of the InfiniBand checks
+ * @param kernelErrorHold how long an ERROR-class kernel log match holds its component DEGRADED
  */
 public record CheckConfig(
     Set<String> disabled,
@@ -43,7 +47,9 @@ public record CheckConfig(
     double nvlinkReplayRecoveryPerMinute,
     double nvlinkCrcPerSecond,
     Duration fabricProbeGrace,
-    HealthState persistenceOffState) {
+    HealthState persistenceOffState,
+    InfinibandCheckConfig infiniband,
+    Duration kernelErrorHold) {
 
   /** Validates and copies. */
   public CheckConfig {
@@ -53,6 +59,11 @@ public record CheckConfig(
     requireNonNull(slowdownWindow, "slowdownWindow");
     requireNonNull(fabricProbeGrace, "fabricProbeGrace");
     requireNonNull(persistenceOffState, "persistenceOffState");
+    requireNonNull(infiniband, "infiniband");
+    requireNonNull(kernelErrorHold, "kernelErrorHold");
+    if (kernelErrorHold.isNegative() || kernelErrorHold.isZero()) {
+      throw new IllegalArgumentException("kernel-log error hold must be positive, got " + kernelErrorHold);
+    }
     if (xidEscalateAfterBoots < 2) {
       throw new IllegalArgumentException("xid escalation needs at least 2 boots, got " + xidEscalateAfterBoots);
     }
@@ -67,20 +78,28 @@ public record CheckConfig(
   /** Returns the documented defaults. */
   public static CheckConfig defaults() {
     return new CheckConfig(Set.of(), OptionalInt.empty(), 3, Duration.ofMinutes(1), 63, 15, Duration.ofMinutes(1), 0.5,
-        8, 1, 100, Duration.ofMinutes(5), HealthState.HEALTH_STATE_DEGRADED);
+        8, 1, 100, Duration.ofMinutes(5), HealthState.HEALTH_STATE_DEGRADED,
+        InfinibandCheckConfig.defaults(), KernelLogCheck.DEFAULT_ERROR_HOLD);
   }
 
   /** Returns a copy expecting {@code n} GPUs. */
   public CheckConfig withExpectedGpus(int n) {
     return new CheckConfig(disabled, OptionalInt.of(n), xidEscalateAfterBoots, xidFloodWindow, retiredPagesLimit,
         retiredPagesDbeLimit, slowdownWindow, slowdownFraction, pcieReplaysPerMinute, nvlinkReplayRecoveryPerMinute,
-        nvlinkCrcPerSecond, fabricProbeGrace, persistenceOffState);
+        nvlinkCrcPerSecond, fabricProbeGrace, persistenceOffState, infiniband, kernelErrorHold);
   }
 
   /** Returns a copy with these checks disabled. */
   public CheckConfig withDisabled(Set<String> names) {
     return new CheckConfig(names, expectedGpus, xidEscalateAfterBoots, xidFloodWindow, retiredPagesLimit,
         retiredPagesDbeLimit, slowdownWindow, slowdownFraction, pcieReplaysPerMinute, nvlinkReplayRecoveryPerMinute,
-        nvlinkCrcPerSecond, fabricProbeGrace, persistenceOffState);
+        nvlinkCrcPerSecond, fabricProbeGrace, persistenceOffState, infiniband, kernelErrorHold);
+  }
+
+  /** Returns a copy with these InfiniBand thresholds. */
+  public CheckConfig withInfiniband(InfinibandCheckConfig ib) {
+    return new CheckConfig(disabled, expectedGpus, xidEscalateAfterBoots, xidFloodWindow, retiredPagesLimit,
+        retiredPagesDbeLimit, slowdownWindow, slowdownFraction, pcieReplaysPerMinute, nvlinkReplayRecoveryPerMinute,
+        nvlinkCrcPerSecond, fabricProbeGrace, persistenceOffState, ib, kernelErrorHold);
   }
 }

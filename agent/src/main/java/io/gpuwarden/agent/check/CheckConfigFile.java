@@ -1,5 +1,7 @@
 package io.gpuwarden.agent.check;
 
+import io.gpuwarden.agent.check.infiniband.InfinibandCheckConfig;
+
 import io.gpuwarden.agent.check.xid.XidClearing;
 import io.gpuwarden.agent.check.xid.XidPolicy;
 import io.gpuwarden.agent.check.xid.XidRule;
@@ -41,13 +43,25 @@ import java.util.TreeSet;
  * nvlink.crc-per-second = 100
  * fabric.probe-grace = 5m
  * persistence-mode.off-state = DEGRADED
+ * infiniband.expected-ports = 8
+ * infiniband.expected-rate-gbps = 400
+ * infiniband.flap-window = 10m
+ * infiniband.flaps-for-degraded = 1
+ * infiniband.flaps-for-unhealthy = 3
+ * infiniband.flap-sticky = 30m
+ * infiniband.error-window = 1h
+ * infiniband.error-limit.symbol_error = 10
+ * kernel-log.error-hold = 1h
  * </pre>
  */
 public final class CheckConfigFile {
   private static final Set<String> KEYS = Set.of("expected-gpus", "disabled", "xid.escalate-after-boots", "xid.flood-window",
       "xid.ignore", "ecc.retired-pages-limit", "ecc.retired-pages-dbe-limit", "clock-slowdown.window",
       "clock-slowdown.fraction", "pcie.replays-per-minute", "nvlink.replay-recovery-per-minute", "nvlink.crc-per-second",
-      "fabric.probe-grace", "persistence-mode.off-state");
+      "fabric.probe-grace", "persistence-mode.off-state", "infiniband.expected-ports", "infiniband.expected-rate-gbps",
+      "infiniband.flap-window", "infiniband.flaps-for-degraded", "infiniband.flaps-for-unhealthy", "infiniband.flap-sticky",
+      "infiniband.error-window", "kernel-log.error-hold");
+  private static final String ERROR_LIMIT = "infiniband.error-limit.";
 
   /** The two things the file configures. */
   public record Loaded(CheckConfig checks, XidPolicy xidPolicy) {}
@@ -74,9 +88,9 @@ public final class CheckConfigFile {
     CheckConfig d = CheckConfig.defaults();
     XidPolicy policy = XidPolicy.defaults();
     for (String key : new TreeSet<>(p.stringPropertyNames())) {
-      if (!KEYS.contains(key) && !key.matches("xid\\.\\d+")) {
+      if (!KEYS.contains(key) && !key.matches("xid\\.\\d+") && !key.startsWith(ERROR_LIMIT)) {
         throw new IllegalArgumentException(source + ": unknown key '" + key + "'; known keys: " + new TreeSet<>(KEYS)
-            + " and xid.<number>");
+            + ", xid.<number> and " + ERROR_LIMIT + "<counter>");
       }
     }
     try {
@@ -103,11 +117,33 @@ public final class CheckConfigFile {
           number(p, "nvlink.replay-recovery-per-minute", d.nvlinkReplayRecoveryPerMinute()),
           number(p, "nvlink.crc-per-second", d.nvlinkCrcPerSecond()),
           duration(p, "fabric.probe-grace", d.fabricProbeGrace()),
-          p.containsKey("persistence-mode.off-state") ? state(p.getProperty("persistence-mode.off-state")) : d.persistenceOffState());
+          p.containsKey("persistence-mode.off-state") ? state(p.getProperty("persistence-mode.off-state")) : d.persistenceOffState(),
+          infiniband(p, d.infiniband()),
+          duration(p, "kernel-log.error-hold", d.kernelErrorHold()));
       return new Loaded(config, policy.ignoring(ignored));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
     }
+  }
+
+  private static InfinibandCheckConfig infiniband(Properties p, InfinibandCheckConfig d) {
+    java.util.Map<String, Long> limits = new java.util.HashMap<>(d.errorLimits());
+    for (String key : p.stringPropertyNames()) {
+      if (key.startsWith(ERROR_LIMIT)) {
+        limits.put(key.substring(ERROR_LIMIT.length()), (long) integer(p, key, 0));
+      }
+    }
+    return new InfinibandCheckConfig(
+        p.containsKey("infiniband.expected-ports")
+            ? OptionalInt.of(integer(p, "infiniband.expected-ports", 0)) : d.expectedPorts(),
+        p.containsKey("infiniband.expected-rate-gbps")
+            ? java.util.OptionalDouble.of(number(p, "infiniband.expected-rate-gbps", 0)) : d.expectedRateGbps(),
+        duration(p, "infiniband.flap-window", d.flapWindow()),
+        integer(p, "infiniband.flaps-for-degraded", d.flapsForDegraded()),
+        integer(p, "infiniband.flaps-for-unhealthy", d.flapsForUnhealthy()),
+        duration(p, "infiniband.flap-sticky", d.flapStickyPeriod()),
+        duration(p, "infiniband.error-window", d.errorWindow()),
+        limits);
   }
 
   private static XidRule rule(int xid, String value, XidPolicy current) {

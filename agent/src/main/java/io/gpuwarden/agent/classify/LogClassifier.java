@@ -44,6 +44,16 @@ public final class LogClassifier {
     this.gpuByPci = requireNonNull(gpuByPci, "gpuByPci");
   }
 
+  /** Returns true when some rule matches {@code message} (cheaper than {@link #classify}: builds no event). */
+  public boolean matches(String message) {
+    for (ClassifierRule rule : rules.rules()) {
+      if (rule.pattern().matcher(message).find()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Returns the event for {@code message} logged at {@code time}; empty when no rule matches or the Xid is ignored. */
   public Optional<Event> classify(String message, Instant time) {
     for (ClassifierRule rule : rules.rules()) {

@@ -5,10 +5,12 @@ import io.gpuwarden.agent.check.CheckConfig;
 import io.gpuwarden.agent.check.CheckConfigFile;
 import io.gpuwarden.agent.check.xid.XidPolicy;
 import io.gpuwarden.agent.host.HostIdentity;
+import io.gpuwarden.agent.logs.LogConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import picocli.CommandLine.Option;
 
@@ -38,8 +40,53 @@ public final class HostOptions {
 
   @Option(names = "--disable-check", paramLabel = "NAME", split = ",",
       description = "Health checks not to run; repeatable or comma-separated. Checks: gpu-count, xid, ecc, recovery-action, "
-          + "clock-slowdown, pcie, nvlink, fabric, persistence-mode.")
+          + "clock-slowdown, pcie, nvlink, fabric, persistence-mode, infiniband-port, infiniband-flap, infiniband-errors, "
+          + "kernel-log.")
   List<String> disabledChecks = List.of();
+
+  @Option(names = "--sysfs-root", paramLabel = "DIR",
+      description = "sysfs mount; InfiniBand ports are read under DIR/class/infiniband (default: ${DEFAULT-VALUE}).")
+  Path sysfsRoot = AgentConfig.DEFAULT_SYSFS_ROOT;
+
+  @Option(names = "--expected-ib-ports", paramLabel = "N",
+      description = "InfiniBand ports this host must have; fewer is UNHEALTHY (default: not checked).")
+  Integer expectedIbPorts;
+
+  @Option(names = "--expected-ib-rate", paramLabel = "GBPS",
+      description = "Rate every ACTIVE InfiniBand port must reach, in Gb/s, e.g. 400 for NDR; slower is DEGRADED "
+          + "(default: not checked).")
+  Double expectedIbRate;
+
+  @Option(names = "--kmsg", paramLabel = "PATH",
+      description = "Kernel log: /dev/kmsg, or a regular file in its record format; 'none' to not read it "
+          + "(default: /dev/kmsg).")
+  String kmsg = LogConfig.DEV_KMSG.toString();
+
+  @Option(names = "--syslog", paramLabel = "PATH",
+      description = "Syslog or kern.log file to follow across rotation; repeatable. Kernel lines in it are classified "
+          + "only when the kernel log itself cannot be read.")
+  List<Path> syslog = List.of();
+
+  @Option(names = "--classifier-rules", paramLabel = "FILE",
+      description = "Operator kernel-log classifier rules, tried before the built-in ones (format: agent/CHECKS.md).")
+  Path classifierRules;
+
+  @Option(names = "--forward-log-priority", paramLabel = "LEVEL",
+      description = "Forward raw log lines at this syslog level or more severe: 0-7 or emerg, alert, crit, err, "
+          + "warning, notice, info, debug; 'none' forwards nothing (default: warning).")
+  String forwardLogPriority = "warning";
+
+  @Option(names = "--forward-log-rate", paramLabel = "LINES_PER_SECOND",
+      description = "Most raw log lines forwarded per second; lines over it are dropped and counted (default: 50).")
+  double forwardLogRate = 50;
+
+  @Option(names = "--forward-log-burst", paramLabel = "LINES",
+      description = "Lines that may be forwarded at once above the rate (default: 500).")
+  int forwardLogBurst = 500;
+
+  @Option(names = "--kernel-log-lookback", paramLabel = "DURATION", converter = DurationConverter.class,
+      description = "agent check: judge only the kernel log of this last stretch (default: the whole current boot).")
+  Duration kernelLogLookback;
 
   @Option(names = "--check-config", paramLabel = "FILE",
       description = "Properties file with check thresholds and Xid policy overrides (see agent/CHECKS.md).")
@@ -63,7 +110,37 @@ public final class HostOptions {
     if (expectedGpus != null) {
       checks = checks.withExpectedGpus(expectedGpus);
     }
+    if (expectedIbPorts != null) {
+      checks = checks.withInfiniband(checks.infiniband().withExpectedPorts(expectedIbPorts));
+    }
+    if (expectedIbRate != null) {
+      checks = checks.withInfiniband(checks.infiniband().withExpectedRateGbps(expectedIbRate));
+    }
+    LogConfig logs = LogConfig.defaults()
+        .withKmsg(kmsg.equals("none") || kmsg.isEmpty() ? Optional.empty() : Optional.of(Path.of(kmsg)))
+        .withSyslogFiles(syslog)
+        .withRulesFile(Optional.ofNullable(classifierRules))
+        .withForwarding(priority(forwardLogPriority), forwardLogRate, forwardLogBurst)
+        .withCheckLookback(Optional.ofNullable(kernelLogLookback));
     return builder.nodeId(nodeId).nvmlLibrary(nvmlLib).nvmlTimeout(nvmlTimeout).bootIdFile(bootIdFile)
-        .stateDir(stateDir).checks(checks);
+        .stateDir(stateDir).checks(checks).sysfsRoot(sysfsRoot).logs(logs);
+  }
+
+  private static final List<String> LEVELS = List.of("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug");
+
+  /** Parses a syslog level by number or name; "none" is -1 (nothing qualifies). */
+  static int priority(String level) {
+    String l = level.trim().toLowerCase(java.util.Locale.ROOT);
+    if (l.equals("none")) {
+      return -1;
+    }
+    if (l.matches("[0-7]")) {
+      return Integer.parseInt(l);
+    }
+    int i = LEVELS.indexOf(l.equals("error") ? "err" : l.equals("warn") ? "warning" : l.equals("critical") ? "crit" : l);
+    if (i < 0) {
+      throw new IllegalArgumentException("--forward-log-priority '" + level + "': expected 0-7, none, or one of " + LEVELS);
+    }
+    return i;
   }
 }

@@ -16,6 +16,9 @@ public final class HostIdentity {
   /** Where Linux publishes the boot id. */
   public static final Path DEFAULT_BOOT_ID_FILE = Path.of("/proc/sys/kernel/random/boot_id");
 
+  /** Where Linux publishes the boot time ({@code btime}, seconds since the epoch). */
+  public static final Path PROC_STAT = Path.of("/proc/stat");
+
   private static final Path KERNEL_HOSTNAME = Path.of("/proc/sys/kernel/hostname");
 
   private HostIdentity() {}
@@ -56,5 +59,23 @@ public final class HostIdentity {
     } catch (IOException e) {
       throw new IllegalStateException("cannot read boot id from " + file + ": " + e, e);
     }
+  }
+
+  /**
+   * Returns when this machine booted: {@code btime} of {@code procStat} (whole seconds, as Linux
+   * keeps it), or {@code fallback} when the file is missing or has no {@code btime} line. Kernel
+   * log timestamps are microseconds since boot; this turns them into wall time.
+   */
+  public static java.time.Instant bootTime(Path procStat, java.time.Instant fallback) {
+    try {
+      for (String line : Files.readAllLines(procStat, StandardCharsets.US_ASCII)) {
+        if (line.startsWith("btime ")) {
+          return java.time.Instant.ofEpochSecond(Long.parseLong(line.substring(6).trim()));
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      // fall through
+    }
+    return fallback;
   }
 }

@@ -3,6 +3,7 @@ package io.gpuwarden.agent.check;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gpuwarden.agent.AgentConfig;
+import io.gpuwarden.agent.logs.LogConfig;
 import io.gpuwarden.agent.FakeNvml;
 import io.gpuwarden.agent.HostMonitor;
 import io.gpuwarden.nvml.ClockEventReason;
@@ -49,7 +50,7 @@ class HealthChecksThroughFakeNvmlTest {
   private Map<String, CheckResult> run(FakeNvmlState state) {
     FakeNvml.write(state);
     AgentConfig config = AgentConfig.builder().nodeId("n1").nvmlLibrary(FakeNvml.library())
-        .bootIdFile(dir.resolve("boot_id")).stateDir(dir.resolve("state")).build();
+        .bootIdFile(dir.resolve("boot_id")).stateDir(dir.resolve("state")).sysfsRoot(dir.resolve("no-sysfs")).logs(LogConfig.none()).build();
     try (HostMonitor m = HostMonitor.open(config, Clock.systemUTC(), false, () -> {})) {
       return m.cycle().results().stream().collect(Collectors.toMap(CheckResult::getCheck, r -> r));
     }

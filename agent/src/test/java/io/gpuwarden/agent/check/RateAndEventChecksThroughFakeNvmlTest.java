@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.gpuwarden.agent.AgentConfig;
+import io.gpuwarden.agent.logs.LogConfig;
 import io.gpuwarden.agent.FakeNvml;
 import io.gpuwarden.agent.HostMonitor;
 import io.gpuwarden.nvml.NvlinkErrorCounter;
@@ -68,7 +69,7 @@ class RateAndEventChecksThroughFakeNvmlTest {
 
   private HostMonitor open(boolean events) {
     AgentConfig config = AgentConfig.builder().nodeId("n1").nvmlLibrary(FakeNvml.library())
-        .bootIdFile(dir.resolve("boot_id")).stateDir(dir.resolve("state")).build();
+        .bootIdFile(dir.resolve("boot_id")).stateDir(dir.resolve("state")).sysfsRoot(dir.resolve("no-sysfs")).logs(LogConfig.none()).build();
     monitor = HostMonitor.open(config, clock, events, () -> {});
     return monitor;
   }

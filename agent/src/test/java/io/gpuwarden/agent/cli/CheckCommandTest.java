@@ -38,7 +38,8 @@ class CheckCommandTest {
     cl.setOut(new PrintWriter(out, true));
     cl.setErr(new PrintWriter(err, true));
     String[] base = {"check", "--nvml-lib", FakeNvml.library().toString(), "--boot-id-file", dir.resolve("boot_id").toString(),
-        "--state-dir", dir.resolve("state").toString(), "--node-id", "n1"};
+        "--state-dir", dir.resolve("state").toString(), "--node-id", "n1", "--kmsg", "none",
+        "--sysfs-root", dir.resolve("no-sysfs").toString()};
     String[] args = new String[base.length + extra.length];
     System.arraycopy(base, 0, args, 0, base.length);
     System.arraycopy(extra, 0, args, base.length, extra.length);

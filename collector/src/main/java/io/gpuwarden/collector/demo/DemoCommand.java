@@ -173,6 +173,10 @@ public final class DemoCommand implements Callable<Integer> {
           "--nvml-lib", layout.fakeNvml().toString(),
           "--boot-id-file", bootId.toString(),
           "--state-dir", work.resolve(nodeId + "-state").toString(),
+          "--sysfs-root", DemoInfiniband.write(work.resolve(nodeId + "-sys"), 8, i).toString(),
+          "--expected-ib-ports", "8",
+          "--expected-ib-rate", "400",
+          "--kmsg", Files.writeString(work.resolve(nodeId + ".kmsg"), "").toString(),
           "--parent-pid", Long.toString(ProcessHandle.current().pid())));
       agents.start(command, host.stateFile(), work.resolve(nodeId + ".log"));
       hosts.add(host);

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.gpuwarden.agent.Agent;
 import io.gpuwarden.agent.AgentConfig;
+import io.gpuwarden.agent.logs.LogConfig;
 import io.gpuwarden.agent.FakeNvml;
 import io.gpuwarden.collector.CollectorConfig;
 import io.gpuwarden.collector.CollectorServer;
@@ -53,6 +54,8 @@ class AgentToCollectorTest {
         .nvmlLibrary(FakeNvml.library())
         .bootIdFile(bootId)
         .stateDir(tmp.resolve(nodeId + "-state"))
+        .sysfsRoot(tmp.resolve(nodeId + "-no-sysfs"))
+        .logs(LogConfig.none())
         .nvmlTimeout(Duration.ofSeconds(1))
         .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(500))
         .build());

@@ -69,7 +69,7 @@ class ProcessLifecycleIT {
       agents.add(start(Processes.javaJar(Processes.agentJar(),
           "--collector", "127.0.0.1:" + collector.port(), "--node-id", "proc-" + i, "--pool", "procs",
           "--interval", "200ms", "--nvml-lib", FakeNvml.library().toString(), "--boot-id-file", bootId.toString(),
-          "--state-dir", tmp.resolve("state" + i).toString()),
+          "--state-dir", tmp.resolve("state" + i).toString(), "--kmsg", "none", "--sysfs-root", tmp.resolve("no-sysfs").toString()),
           tmp.resolve("agent" + i + ".log"), state.toString()));
     }
     await().atMost(Duration.ofSeconds(30)).until(() -> collector.registry().list(n -> true, true).stream()
@@ -103,7 +103,8 @@ class ProcessLifecycleIT {
     Files.writeString(bootId, "boot-x\n");
     Process p = start(Processes.javaJar(Processes.agentJar(), "--collector", "127.0.0.1:" + collector.port(), "--node-id",
         "no-nvml", "--interval", "200ms", "--nvml-lib", missing.toString(), "--boot-id-file", bootId.toString(),
-        "--state-dir", tmp.resolve("state").toString()), tmp.resolve("agent.log"), null);
+        "--state-dir", tmp.resolve("state").toString(), "--kmsg", "none", "--sysfs-root", tmp.resolve("no-sysfs").toString()),
+        tmp.resolve("agent.log"), null);
     await().atMost(Duration.ofSeconds(30)).until(() -> collector.registry().get("no-nvml", false)
         .map(n -> n.getVerdict().getReasonsList().stream().anyMatch(r -> r.getMessage().contains(missing.toString())))
         .orElse(false));

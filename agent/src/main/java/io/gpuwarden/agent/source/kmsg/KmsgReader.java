@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 
 /**
  * Reads kernel log records on its own thread into a bounded {@link DropOldestQueue}, from
@@ -21,6 +22,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * (one record per line, continuation lines starting with a space). Counts sequence gaps (records
  * the kernel overwrote before they were read), EPIPE reads, malformed records and queue drops; a bad
  * record never stops the reader.
+ *
+ * <p>Records the {@link Options#important()} predicate accepts (those a classifier rule matches) go
+ * to a second, smaller queue that a flood of ordinary lines cannot push out: a fatal Xid logged in
+ * the middle of 200,000 warnings is still handed to the consumer.
  *
  * <pre>{@code
  * KmsgReader r = KmsgReader.device(Path.of("/dev/kmsg"), KmsgReader.Options.DEFAULTS.resumingAfter(lastSeq));
@@ -37,6 +42,8 @@ public final class KmsgReader {
   private final boolean recordPerRead;
   private final Options options;
   private final DropOldestQueue<KmsgRecord> queue;
+  private final DropOldestQueue<KmsgRecord> importantQueue;
+  private volatile long lastRecordNanos = System.nanoTime();
   private final AtomicLong records = new AtomicLong();
   private final AtomicLong gaps = new AtomicLong();
   private final AtomicLong missed = new AtomicLong();
@@ -63,14 +70,20 @@ public final class KmsgReader {
    *     last sequence handled before a restart on the same boot
    * @param follow for regular files: keep polling for appended records at end of file
    * @param pollInterval how long to wait at end of file before polling again
+   * @param important records kept in a separate queue of {@link #IMPORTANT_CAPACITY} that ordinary
+   *     records cannot push out; evaluated on the reader thread
    */
-  public record Options(int queueCapacity, long resumeAfterSequence, boolean follow, Duration pollInterval) {
-    /** 4096 records, no resume, no follow, 200 ms polls. */
-    public static final Options DEFAULTS = new Options(4096, -1, false, Duration.ofMillis(200));
+  public record Options(int queueCapacity, long resumeAfterSequence, boolean follow, Duration pollInterval,
+      Predicate<KmsgRecord> important) {
+    /** Capacity of the queue of important records. */
+    public static final int IMPORTANT_CAPACITY = 1024;
+    /** 4096 records, no resume, no follow, 200 ms polls, nothing marked important. */
+    public static final Options DEFAULTS = new Options(4096, -1, false, Duration.ofMillis(200), r -> false);
 
     /** Validates. */
     public Options {
       requireNonNull(pollInterval, "pollInterval");
+      requireNonNull(important, "important");
       if (queueCapacity < 1) {
         throw new IllegalArgumentException("queueCapacity must be at least 1, got " + queueCapacity);
       }
@@ -78,17 +91,22 @@ public final class KmsgReader {
 
     /** Returns a copy that skips records at or below {@code sequence}. */
     public Options resumingAfter(long sequence) {
-      return new Options(queueCapacity, sequence, follow, pollInterval);
+      return new Options(queueCapacity, sequence, follow, pollInterval, important);
     }
 
     /** Returns a copy that follows a regular file, polling every {@code interval} at its end. */
     public Options following(Duration interval) {
-      return new Options(queueCapacity, resumeAfterSequence, true, interval);
+      return new Options(queueCapacity, resumeAfterSequence, true, interval, important);
     }
 
     /** Returns a copy holding at most {@code capacity} records. */
     public Options withCapacity(int capacity) {
-      return new Options(capacity, resumeAfterSequence, follow, pollInterval);
+      return new Options(capacity, resumeAfterSequence, follow, pollInterval, important);
+    }
+
+    /** Returns a copy that protects the records {@code predicate} accepts from being pushed out by a flood. */
+    public Options withImportant(Predicate<KmsgRecord> predicate) {
+      return new Options(queueCapacity, resumeAfterSequence, follow, pollInterval, predicate);
     }
   }
 
@@ -98,6 +116,7 @@ public final class KmsgReader {
     this.recordPerRead = recordPerRead;
     this.options = requireNonNull(options, "options");
     this.queue = new DropOldestQueue<>(options.queueCapacity());
+    this.importantQueue = new DropOldestQueue<>(Options.IMPORTANT_CAPACITY);
     this.lastSequence = options.resumeAfterSequence();
   }
 
@@ -131,9 +150,24 @@ public final class KmsgReader {
     closeQuietly();
   }
 
-  /** Removes and returns up to {@code max} queued records, oldest first. */
+  /**
+   * Removes and returns up to {@code max} queued records in sequence order; important records are
+   * taken first, so a flood of ordinary records never starves them.
+   */
   public List<KmsgRecord> drain(int max) {
-    return queue.drain(max);
+    List<KmsgRecord> out = new ArrayList<>(importantQueue.drain(max));
+    out.addAll(queue.drain(max - out.size()));
+    out.sort((a, b) -> Long.compare(a.sequence(), b.sequence()));
+    return out;
+  }
+
+  /**
+   * Returns true when the reader has finished, or has read nothing new for {@code quiet}: on
+   * {@code /dev/kmsg}, whose reads block at the end of the buffer, that is how a one-shot reader
+   * knows it has read everything logged so far.
+   */
+  public boolean idleFor(Duration quiet) {
+    return finished.getCount() == 0 || System.nanoTime() - lastRecordNanos >= quiet.toNanos();
   }
 
   /** Waits until the reader thread has ended (end of a regular file without follow, stop, or a read error). */
@@ -143,7 +177,7 @@ public final class KmsgReader {
 
   /** Returns a snapshot of the counters. */
   public KmsgStats stats() {
-    return new KmsgStats(records.get(), queue.dropped(), gaps.get(), missed.get(), brokenPipes.get(), malformed.get(),
+    return new KmsgStats(records.get(), queue.dropped() + importantQueue.dropped(), gaps.get(), missed.get(), brokenPipes.get(), malformed.get(),
         skipped.get(), lastSequence, lastError);
   }
 
@@ -252,6 +286,7 @@ public final class KmsgReader {
   }
 
   private void offer(KmsgRecord record) {
+    lastRecordNanos = System.nanoTime();
     long seq = record.sequence();
     if (seq <= options.resumeAfterSequence()) {
       skipped.incrementAndGet();
@@ -264,7 +299,11 @@ public final class KmsgReader {
     }
     lastSequence = seq;
     records.incrementAndGet();
-    queue.offer(record);
+    if (options.important().test(record)) {
+      importantQueue.offer(record);
+    } else {
+      queue.offer(record);
+    }
   }
 
   private static boolean isBrokenPipe(IOException e) {
