@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.util.JsonFormat;
 import io.gpuwarden.agent.AgentMain;
 import io.gpuwarden.agent.FakeNvml;
+import io.gpuwarden.agent.source.infiniband.SysfsFixtures;
 import io.gpuwarden.nvml.ClockEventReason;
 import io.gpuwarden.nvml.NvmlReturn;
 import io.gpuwarden.nvml.fake.FakeNvmlState;
@@ -37,13 +38,46 @@ class CheckCommandTest {
     CommandLine cl = AgentMain.commandLine();
     cl.setOut(new PrintWriter(out, true));
     cl.setErr(new PrintWriter(err, true));
-    String[] base = {"check", "--nvml-lib", FakeNvml.library().toString(), "--boot-id-file", dir.resolve("boot_id").toString(),
-        "--state-dir", dir.resolve("state").toString(), "--node-id", "n1", "--kmsg", "none",
-        "--sysfs-root", dir.resolve("no-sysfs").toString()};
+    boolean ownSources = java.util.Arrays.asList(extra).contains("--sysfs-root");
+    String[] base = ownSources
+        ? new String[] {"check", "--nvml-lib", FakeNvml.library().toString(), "--boot-id-file", dir.resolve("boot_id").toString(),
+            "--state-dir", dir.resolve("state").toString(), "--node-id", "n1"}
+        : new String[] {"check", "--nvml-lib", FakeNvml.library().toString(), "--boot-id-file", dir.resolve("boot_id").toString(),
+            "--state-dir", dir.resolve("state").toString(), "--node-id", "n1", "--kmsg", "none",
+            "--sysfs-root", dir.resolve("no-sysfs").toString()};
     String[] args = new String[base.length + extra.length];
     System.arraycopy(base, 0, args, 0, base.length);
     System.arraycopy(extra, 0, args, base.length, extra.length);
     return cl.execute(args);
+  }
+
+  @Test
+  void faultLoggedInTheKernelLogBeforeTheCheckIsCaught() throws Exception {
+    Path kmsg = dir.resolve("kmsg");
+    Files.writeString(kmsg, String.join("\n",
+        "6,1,100,-;Linux version 6.8.0",
+        "4,2,5000000,-;NVRM: Xid (PCI:0000:2a:00): 48, pid=4242, name=python3, An uncorrectable double bit error (DBE) has been detected on GPU in the framebuffer at partition 6, subpartition 0.",
+        " SUBSYSTEM=pci",
+        " DEVICE=+pci:0000:2a:00.0",
+        "") + "\n");
+    int code = check(FakeNvml.healthyH100(), "--kmsg", kmsg.toString(), "--sysfs-root", SysfsFixtures.fixture("healthy-8x-ndr").toString(),
+        "--expected-ib-ports", "8", "--expected-ib-rate", "400");
+    assertThat(code).as(out + "" + err).isEqualTo(2);
+    assertThat(out.toString()).contains("Xid 48").contains("00000000:2A:00.0").contains("infiniband-port    HEALTHY");
+  }
+
+  @Test
+  void missingInfinibandPortIsUnhealthy() {
+    int code = check(FakeNvml.healthyH100(), "--kmsg", "none", "--sysfs-root", SysfsFixtures.fixture("port-down").toString(),
+        "--expected-ib-ports", "8");
+    assertThat(code).as(out + "" + err).isEqualTo(2);
+    assertThat(out.toString()).contains("infiniband-port    UNHEALTHY");
+  }
+
+  @Test
+  void badForwardPriorityIsRefusedWithTheChoices() {
+    assertThat(check(FakeNvml.healthyH100(), "--forward-log-priority", "loud")).isEqualTo(3);
+    assertThat(err.toString()).contains("--forward-log-priority 'loud'").contains("warning");
   }
 
   @Test

@@ -6,6 +6,7 @@ import io.gpuwarden.proto.v1.CheckResult;
 import io.gpuwarden.proto.v1.GpuSample;
 import io.gpuwarden.proto.v1.HealthState;
 import io.gpuwarden.proto.v1.InfinibandPortSample;
+import io.gpuwarden.proto.v1.LogLine;
 import io.gpuwarden.proto.v1.Node;
 import io.gpuwarden.proto.v1.Reason;
 import io.gpuwarden.proto.v1.TelemetryBatch;
@@ -34,6 +35,8 @@ import java.util.function.Predicate;
  * <p>Thread-safe; each node is guarded by its own lock, so agents never contend with each other.
  */
 public final class NodeRegistry {
+  /** Raw log lines kept per node for {@code node} queries. */
+  static final int RECENT_LOG_LINES = 100;
   /** How many recent stream ids per node keep their applied sequence (restarted agents). */
   private static final int STREAMS_REMEMBERED = 8;
 
@@ -128,6 +131,17 @@ public final class NodeRegistry {
       state.droppedSamplesReported += batch.getDroppedSamples();
       for (GpuSample s : batch.getGpuSamplesList()) {
         state.gpuSamples.put(s.getGpuUuid(), s);
+      }
+      state.logLinesReceived += batch.getLogLinesCount();
+      state.logLinesDropped += batch.getDroppedLogLines();
+      for (LogLine line : batch.getLogLinesList()) {
+        if (state.recentLogLines.size() == RECENT_LOG_LINES) {
+          state.recentLogLines.pollFirst();
+        }
+        state.recentLogLines.addLast(line);
+      }
+      if (batch.getGpuSamplesCount() > 0 || batch.getInfinibandSamplesCount() > 0) {
+        state.portSamples.clear(); // a sampling batch carries every port: one that is missing has vanished
       }
       for (InfinibandPortSample s : batch.getInfinibandSamplesList()) {
         state.portSamples.put(s.getHca() + "/" + s.getPort(), s);
@@ -273,7 +287,8 @@ public final class NodeRegistry {
           .setAgentVersion(h.getAgentVersion())
           .setInventory(h.getInventory());
     }
-    b.setConnected(state.connectedToken != 0).setLastSequence(state.lastSequence);
+    b.setConnected(state.connectedToken != 0).setLastSequence(state.lastSequence)
+        .setLogLinesReceived(state.logLinesReceived).setLogLinesDropped(state.logLinesDropped);
     if (state.lastSeen != null) {
       b.setLastSeen(ts(state.lastSeen));
     }
@@ -284,6 +299,7 @@ public final class NodeRegistry {
       state.gpuSamples.values().stream().sorted(Comparator.comparingInt(GpuSample::getIndex)).forEach(b::addGpuSamples);
       b.addAllInfinibandSamples(state.portSamples.values());
       b.addAllCheckResults(state.checks.values());
+      b.addAllRecentLogLines(state.recentLogLines);
     }
     return b.build();
   }
@@ -298,6 +314,9 @@ public final class NodeRegistry {
   private static final class NodeState {
     final String nodeId;
     AgentHello hello;
+    long logLinesReceived;
+    long logLinesDropped;
+    final java.util.ArrayDeque<LogLine> recentLogLines = new java.util.ArrayDeque<>();
     String bootId = "";
     long tokens;
     long connectedToken;
