@@ -160,6 +160,24 @@ class HostMonitorLogsAndInfinibandTest {
   }
 
   @Test
+  void healthyThenTheFlappingLinkFixtureIsUnhealthyWithErrorRecoveryDegraded() throws IOException {
+    Path root = SysfsFixtures.copy("healthy-8x-ndr", dir);
+    HostMonitor m = monitor(config(root, LogConfig.none()).build(), true);
+    m.cycle();
+    Path flapping = SysfsFixtures.port(SysfsFixtures.fixture("flapping-link"), "mlx5_5").resolve("counters");
+    for (String counter : List.of("link_downed", "link_error_recovery")) {
+      SysfsFixtures.writeCounter(root, "mlx5_5", counter, Long.parseLong(Files.readString(flapping.resolve(counter)).trim()));
+    }
+    now.set(now.get().plusSeconds(60));
+    Map<String, CheckResult> r = byName(m.cycle());
+    assertThat(r.get("infiniband-flap").getState()).isEqualTo(HealthState.HEALTH_STATE_UNHEALTHY);
+    assertThat(r.get("infiniband-flap").getReasons(0).getMessage()).contains("mlx5_5");
+    assertThat(r.get("infiniband-errors").getState()).isEqualTo(HealthState.HEALTH_STATE_DEGRADED);
+    assertThat(r.get("infiniband-errors").getReasons(0).getMessage()).contains("link_error_recovery");
+    assertThat(r.get("infiniband-port").getState()).isEqualTo(HealthState.HEALTH_STATE_HEALTHY);
+  }
+
+  @Test
   void oneShotCheckJudgesXidsLoggedBeforeItMappingAddressesToGpus() throws IOException {
     Path kmsg = kmsg(
         "6,100,1000000,-;usb 1-1: new high-speed USB device number 2 using xhci_hcd",

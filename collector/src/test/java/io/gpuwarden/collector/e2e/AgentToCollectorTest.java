@@ -44,6 +44,10 @@ class AgentToCollectorTest {
   }
 
   private Agent agent(String nodeId, int port) throws Exception {
+    return agent(nodeId, port, LogConfig.none());
+  }
+
+  private Agent agent(String nodeId, int port, LogConfig logs) throws Exception {
     Path bootId = tmp.resolve(nodeId + ".boot_id");
     Files.writeString(bootId, "11111111-2222-4333-8444-555555555555\n");
     Agent a = Agent.start(AgentConfig.builder()
@@ -55,7 +59,7 @@ class AgentToCollectorTest {
         .bootIdFile(bootId)
         .stateDir(tmp.resolve(nodeId + "-state"))
         .sysfsRoot(tmp.resolve(nodeId + "-no-sysfs"))
-        .logs(LogConfig.none())
+        .logs(logs)
         .nvmlTimeout(Duration.ofSeconds(1))
         .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(500))
         .build());
@@ -65,6 +69,60 @@ class AgentToCollectorTest {
 
   private static Node node(CollectorServer c, String id) {
     return c.registry().get(id, true).orElse(Node.getDefaultInstance());
+  }
+
+  /** Writes {@code lines} warning records (sequence from {@code firstSeq}) to {@code kmsg} in one burst. */
+  static void floodKmsg(Path kmsg, long firstSeq, int lines) throws java.io.IOException {
+    try (java.io.Writer w = Files.newBufferedWriter(kmsg, java.nio.file.StandardOpenOption.APPEND)) {
+      for (int i = 0; i < lines; i++) {
+        long seq = firstSeq + i;
+        w.write("4," + seq + "," + (10_000_000 + seq) + ",-;flood: driver warning repeated, line " + i + "\n");
+      }
+    }
+  }
+
+  static final String FATAL_XID = ",-;NVRM: Xid (PCI:0000:3a:00): 79, pid='<unknown>', name=<unknown>, GPU has fallen off the bus.\n";
+
+  @Test
+  void aFloodOf200000KernelLinesNeitherStallsTheAgentNorHidesAFatalXidAtItsEnd() throws Exception {
+    FakeNvml.write(FakeNvml.healthyH100());
+    CollectorServer c = collector(0);
+    Path kmsg = tmp.resolve("flood.kmsg");
+    Files.writeString(kmsg, "");
+    int rate = 100;
+    int burst = 200;
+    Agent a = agent("e2e-flood", c.port(), LogConfig.none().withKmsg(java.util.Optional.of(kmsg)).withForwarding(4, rate, burst));
+    await().atMost(Duration.ofSeconds(10)).until(() -> node(c, "e2e-flood").getVerdict().getState() == HealthState.HEALTH_STATE_HEALTHY);
+    System.gc();
+    long heapBefore = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
+    long cyclesBefore = a.samplingCycles();
+
+    long start = System.nanoTime();
+    floodKmsg(kmsg, 1, 200_000);
+    Files.writeString(kmsg, "2,200001,20000000" + FATAL_XID, java.nio.file.StandardOpenOption.APPEND);
+
+    await().atMost(Duration.ofSeconds(20)).until(() -> node(c, "e2e-flood").getVerdict().getState()
+        == HealthState.HEALTH_STATE_UNHEALTHY);
+    long caughtMs = (System.nanoTime() - start) / 1_000_000;
+    assertThat(node(c, "e2e-flood").getVerdict().getReasonsList())
+        .anySatisfy(r -> assertThat(r.getMessage()).contains("Xid 79").contains("00000000:3A:00.0"));
+    // Every qualifying line is accounted for: forwarded or counted as dropped, none silently lost.
+    await().atMost(Duration.ofSeconds(10)).until(() -> {
+      Node n = node(c, "e2e-flood");
+      return n.getLogLinesReceived() + n.getLogLinesDropped() == 200_001;
+    });
+    double seconds = (System.nanoTime() - start) / 1e9;
+    Node n = node(c, "e2e-flood");
+    assertThat(n.getLogLinesReceived()).isLessThanOrEqualTo((long) (burst + rate * seconds) + 1);
+    assertThat(n.getLogLinesDropped()).isGreaterThan(190_000);
+    assertThat(n.getRecentLogLinesList()).hasSizeLessThanOrEqualTo(100);
+    // The sampler kept its 100 ms rhythm through the flood.
+    assertThat(a.samplingCycles() - cyclesBefore).isGreaterThanOrEqualTo((long) (seconds * 10 * 0.5));
+    assertThat(a.live()).isTrue();
+    System.gc();
+    long heapAfter = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
+    System.out.printf("flood: fatal Xid caught after %d ms; forwarded %d, dropped %d in %.1f s; heap %d -> %d KiB%n",
+        caughtMs, n.getLogLinesReceived(), n.getLogLinesDropped(), seconds, heapBefore / 1024, heapAfter / 1024);
   }
 
   @Test

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.gpuwarden.agent.FakeNvml;
 import io.gpuwarden.collector.CollectorConfig;
 import io.gpuwarden.collector.CollectorServer;
+import io.gpuwarden.proto.v1.HealthState;
 import io.gpuwarden.proto.v1.Node;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -93,6 +94,48 @@ class ProcessLifecycleIT {
       assertThat(node.getLastSequence()).isEqualTo(last);
     }
     await().atMost(Duration.ofSeconds(5)).until(() -> collector.registry().list(Node::getConnected, false).isEmpty());
+  }
+
+  @Test
+  void agentProcessWithA32MiBHeapSurvivesA200000LineKernelLogFloodAndCatchesTheXidAtItsEnd() throws Exception {
+    collector = CollectorServer.create(CollectorConfig.defaults().withListen("127.0.0.1", 0), Clock.systemUTC()).start();
+    Path state = tmp.resolve("flood.state");
+    FakeNvml.healthyH100().writeAtomically(state);
+    Path bootId = tmp.resolve("flood.boot_id");
+    Files.writeString(bootId, "boot-flood\n");
+    Path kmsg = tmp.resolve("flood.kmsg");
+    Files.writeString(kmsg, "");
+    Path gcLog = tmp.resolve("gc.log");
+    Process p = start(Processes.javaJar(List.of("-Xmx32m", "-Xlog:gc:file=" + gcLog), Processes.agentJar(),
+        "--collector", "127.0.0.1:" + collector.port(), "--node-id", "flood", "--interval", "200ms",
+        "--nvml-lib", FakeNvml.library().toString(), "--boot-id-file", bootId.toString(),
+        "--state-dir", tmp.resolve("state").toString(), "--kmsg", kmsg.toString(), "--sysfs-root", tmp.resolve("no-sysfs").toString()),
+        tmp.resolve("agent.log"), state.toString());
+    await().atMost(Duration.ofSeconds(30)).until(() -> collector.registry().get("flood", false)
+        .map(n -> n.getVerdict().getState() == HealthState.HEALTH_STATE_HEALTHY).orElse(false));
+
+    long start = System.nanoTime();
+    AgentToCollectorTest.floodKmsg(kmsg, 1, 200_000);
+    Files.writeString(kmsg, "2,200001,20000000" + AgentToCollectorTest.FATAL_XID, java.nio.file.StandardOpenOption.APPEND);
+    await().atMost(Duration.ofSeconds(30)).until(() -> collector.registry().get("flood", false)
+        .map(n -> n.getVerdict().getState() == HealthState.HEALTH_STATE_UNHEALTHY).orElse(false));
+    long caughtMs = (System.nanoTime() - start) / 1_000_000;
+    await().atMost(Duration.ofSeconds(15)).until(() -> collector.registry().get("flood", false)
+        .map(n -> n.getLogLinesReceived() + n.getLogLinesDropped() == 200_001).orElse(false));
+    assertThat(p.isAlive()).as(Files.readString(tmp.resolve("agent.log"))).isTrue();
+    Node n = collector.registry().get("flood", false).orElseThrow();
+    assertThat(n.getVerdict().getReasonsList()).anySatisfy(r -> assertThat(r.getMessage()).contains("Xid 79"));
+
+    long peakKib = 0;
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)([KMG])->\\d+[KMG]\\(").matcher(Files.readString(gcLog));
+    while (m.find()) {
+      long v = Long.parseLong(m.group(1)) * (m.group(2).equals("K") ? 1 : m.group(2).equals("M") ? 1024 : 1024 * 1024);
+      peakKib = Math.max(peakKib, v);
+    }
+    System.out.printf("flood (agent process, -Xmx32m): Xid caught after %d ms; forwarded %d, dropped %d; peak heap before GC %d KiB%n",
+        caughtMs, n.getLogLinesReceived(), n.getLogLinesDropped(), peakKib);
+    p.destroy();
+    assertThat(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
   }
 
   @Test

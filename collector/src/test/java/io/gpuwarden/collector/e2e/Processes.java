@@ -28,7 +28,13 @@ final class Processes {
 
   /** A java command line running {@code jar} with {@code args}. */
   static List<String> javaJar(Path jar, String... args) {
-    List<String> cmd = new ArrayList<>(List.of(java(), "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx96m"));
+    return javaJar(List.of("-Xmx96m"), jar, args);
+  }
+
+  /** A java command line running {@code jar} with {@code args} and extra JVM options (e.g. a heap cap). */
+  static List<String> javaJar(List<String> jvmOptions, Path jar, String... args) {
+    List<String> cmd = new ArrayList<>(List.of(java(), "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+    cmd.addAll(jvmOptions);
     cmd.add("-Dgpuwarden.home=" + home());
     cmd.add("-jar");
     cmd.add(jar.toString());

@@ -58,7 +58,7 @@ class NodeExporterCrossCheckTest {
       Map.entry("multicast_rcv_packets", "node_infiniband_multicast_packets_received_total"));
 
   @ParameterizedTest
-  @ValueSource(strings = {"healthy-8x-ndr", "port-down", "degraded-rate", "saturated"})
+  @ValueSource(strings = {"healthy-8x-ndr", "port-down", "degraded-rate", "flapping-link", "saturated"})
   void everyStateRateAndCounterEqualsNodeExporters(String tree) throws Exception {
     boolean ci = "true".equals(System.getenv("CI"));
     if (!ci) {

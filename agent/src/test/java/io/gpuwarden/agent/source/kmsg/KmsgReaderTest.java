@@ -82,6 +82,28 @@ class KmsgReaderTest {
   }
 
   @Test
+  void importantRecordsInTheMiddleOfAFloodAreNotPushedOut() throws Exception {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 1; i <= 10_000; i++) {
+      sb.append("4,").append(i).append(",0,-;").append(i == 5000 ? "NVRM: Xid (PCI:0000:3b:00): 79, GPU has fallen off the bus."
+          : "noise " + i).append('\n');
+    }
+    KmsgReader r = readToEnd(write("k", sb.toString()),
+        KmsgReader.Options.DEFAULTS.withCapacity(16).withImportant(rec -> rec.message().startsWith("NVRM:")));
+    List<KmsgRecord> kept = r.drain(100);
+    assertThat(kept).hasSize(17);
+    assertThat(kept.get(0).sequence()).isEqualTo(5000); // in sequence order, the important one first
+    assertThat(kept.get(16).sequence()).isEqualTo(10_000);
+    assertThat(r.stats().dropped()).isEqualTo(10_000 - 17);
+  }
+
+  @Test
+  void idleOnceEverythingLoggedSoFarHasBeenRead() throws Exception {
+    KmsgReader r = readToEnd(write("k", "6,1,1,-;a\n"), KmsgReader.Options.DEFAULTS);
+    assertThat(r.idleFor(Duration.ofHours(1))).isTrue(); // finished
+  }
+
+  @Test
   void followsRecordsAppendedToAFileIncludingAHalfWrittenLine() throws Exception {
     Path f = write("k", "6,1,1,-;first\n");
     KmsgReader r = KmsgReader.file(f, KmsgReader.Options.DEFAULTS.following(Duration.ofMillis(5)));
