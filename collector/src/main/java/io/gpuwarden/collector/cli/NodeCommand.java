@@ -7,6 +7,7 @@ import io.gpuwarden.proto.v1.GetNodeRequest;
 import io.gpuwarden.proto.v1.GetNodeResponse;
 import io.gpuwarden.proto.v1.GpuInfo;
 import io.gpuwarden.proto.v1.GpuSample;
+import io.gpuwarden.proto.v1.InfinibandPortSample;
 import io.gpuwarden.proto.v1.Node;
 import io.gpuwarden.proto.v1.Reason;
 import io.grpc.ManagedChannel;
@@ -103,6 +104,28 @@ public final class NodeCommand implements Callable<Integer> {
           x != null && x.hasSmClockMhz() ? Integer.toString(x.getSmClockMhz()) : "-");
     }
     s.append(t.render());
+    if (n.getInfinibandSamplesCount() > 0) {
+      s.append('\n');
+      TextTable ib = new TextTable("HCA", "PORT", "STATE", "PHYS STATE", "RATE", "LINK DOWNED", "SYMBOL ERR", "SATURATED")
+          .rightAlign(1, 5, 6);
+      n.getInfinibandSamplesList().stream()
+          .sorted(java.util.Comparator.comparing(InfinibandPortSample::getHca).thenComparingInt(InfinibandPortSample::getPort))
+          .forEach(p -> ib.row(p.getHca(), Integer.toString(p.getPort()), p.getStateName(), p.getPhysStateName(), p.getRateText(),
+              counter(p, "link_downed"), counter(p, "symbol_error"),
+              p.getSaturatedCountersCount() == 0 ? "-" : String.join(",", p.getSaturatedCountersList())));
+      s.append(ib.render());
+    }
+    s.append('\n').append("log lines ").append(n.getLogLinesReceived()).append(" received, ").append(n.getLogLinesDropped())
+        .append(" dropped by the agent").append('\n');
+    for (io.gpuwarden.proto.v1.LogLine l : n.getRecentLogLinesList().subList(Math.max(0, n.getRecentLogLinesCount() - 10),
+        n.getRecentLogLinesCount())) {
+      s.append("  <").append(l.getPriority()).append("> ").append(l.getText()).append('\n');
+    }
     return s.toString();
+  }
+
+  private static String counter(InfinibandPortSample p, String name) {
+    Long v = p.getCountersMap().get(name);
+    return v == null ? "-" : Long.toString(v);
   }
 }
