@@ -2,7 +2,12 @@ package io.gpuwarden.collector;
 
 import static java.util.Objects.requireNonNull;
 
+import io.gpuwarden.collector.gate.GateConfig;
+import io.gpuwarden.collector.verdict.PoolExpectation;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * The collector's configuration, an immutable value.
@@ -11,8 +16,14 @@ import java.time.Duration;
  * @param port gRPC port; 0 picks a free one
  * @param staleAfter a node whose last batch is older than this is UNKNOWN
  * @param collectorId identity of this collector instance, for agents' logs
+ * @param dataDir where the gate's database lives; empty keeps gate state in memory only (tests)
+ * @param adminTokens file of admin tokens; empty: {@code dataDir/admin.tokens}, created with a
+ *     random token when missing, or without a data dir one random in-memory token
+ * @param gate the release gate's policy
+ * @param expectations expected inventory per pool (GPU count, InfiniBand ports and rate)
  */
-public record CollectorConfig(String listenHost, int port, Duration staleAfter, String collectorId) {
+public record CollectorConfig(String listenHost, int port, Duration staleAfter, String collectorId, Optional<Path> dataDir,
+    Optional<Path> adminTokens, GateConfig gate, List<PoolExpectation> expectations) {
   /** Default gRPC port for agents, the CLI and tenants' tools. */
   public static final int DEFAULT_PORT = 7700;
   /** Default staleness limit: ten missed batches at the agent's default 1 s interval. */
@@ -23,6 +34,10 @@ public record CollectorConfig(String listenHost, int port, Duration staleAfter, 
     requireNonNull(listenHost, "listenHost");
     requireNonNull(staleAfter, "staleAfter");
     requireNonNull(collectorId, "collectorId");
+    requireNonNull(dataDir, "dataDir");
+    requireNonNull(adminTokens, "adminTokens");
+    requireNonNull(gate, "gate");
+    expectations = List.copyOf(requireNonNull(expectations, "expectations"));
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be 0..65535, got " + port);
     }
@@ -33,16 +48,37 @@ public record CollectorConfig(String listenHost, int port, Duration staleAfter, 
 
   /** Returns the defaults: all interfaces, port 7700, stale after 10 s. */
   public static CollectorConfig defaults() {
-    return new CollectorConfig("0.0.0.0", DEFAULT_PORT, DEFAULT_STALE_AFTER, "collector");
+    return new CollectorConfig("0.0.0.0", DEFAULT_PORT, DEFAULT_STALE_AFTER, "collector", Optional.empty(), Optional.empty(),
+        GateConfig.defaults(), List.of());
   }
 
   /** Returns a copy listening on {@code host:port}. */
   public CollectorConfig withListen(String host, int port) {
-    return new CollectorConfig(host, port, staleAfter, collectorId);
+    return new CollectorConfig(host, port, staleAfter, collectorId, dataDir, adminTokens, gate, expectations);
   }
 
   /** Returns a copy with another staleness limit. */
   public CollectorConfig withStaleAfter(Duration staleAfter) {
-    return new CollectorConfig(listenHost, port, staleAfter, collectorId);
+    return new CollectorConfig(listenHost, port, staleAfter, collectorId, dataDir, adminTokens, gate, expectations);
+  }
+
+  /** Returns a copy keeping gate state in {@code dir}. */
+  public CollectorConfig withDataDir(Path dir) {
+    return new CollectorConfig(listenHost, port, staleAfter, collectorId, Optional.of(dir), adminTokens, gate, expectations);
+  }
+
+  /** Returns a copy reading admin tokens from {@code file}. */
+  public CollectorConfig withAdminTokens(Path file) {
+    return new CollectorConfig(listenHost, port, staleAfter, collectorId, dataDir, Optional.of(file), gate, expectations);
+  }
+
+  /** Returns a copy with this gate policy. */
+  public CollectorConfig withGate(GateConfig gate) {
+    return new CollectorConfig(listenHost, port, staleAfter, collectorId, dataDir, adminTokens, gate, expectations);
+  }
+
+  /** Returns a copy expecting this inventory per pool. */
+  public CollectorConfig withExpectations(List<PoolExpectation> expectations) {
+    return new CollectorConfig(listenHost, port, staleAfter, collectorId, dataDir, adminTokens, gate, expectations);
   }
 }

@@ -3,11 +3,19 @@ package io.gpuwarden.collector;
 import io.gpuwarden.collector.fleet.FleetService;
 import io.gpuwarden.collector.fleet.NodeRegistry;
 import io.gpuwarden.collector.fleet.StalenessVerdict;
+import io.gpuwarden.collector.gate.AdminAuthInterceptor;
+import io.gpuwarden.collector.gate.AdminTokens;
+import io.gpuwarden.collector.gate.GateService;
+import io.gpuwarden.collector.gate.GateStore;
+import io.gpuwarden.collector.gate.ReleaseGate;
+import io.gpuwarden.collector.gate.SqliteGateStore;
 import io.gpuwarden.collector.ingest.IngestService;
 import io.gpuwarden.proto.v1.FleetServiceGrpc;
+import io.gpuwarden.proto.v1.GateServiceGrpc;
 import io.gpuwarden.proto.v1.IngestServiceGrpc;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -37,13 +45,20 @@ public final class CollectorServer implements AutoCloseable {
   private final NodeRegistry registry;
   private final HealthStatusManager health;
   private final ScheduledExecutorService sweeper;
+  private final GateStore store;
+  private final ReleaseGate gate;
+  private final AdminTokens adminTokens;
   private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
-  private CollectorServer(Server server, NodeRegistry registry, HealthStatusManager health, ScheduledExecutorService sweeper) {
+  private CollectorServer(Server server, NodeRegistry registry, HealthStatusManager health, ScheduledExecutorService sweeper,
+      GateStore store, ReleaseGate gate, AdminTokens adminTokens) {
     this.server = server;
     this.registry = registry;
     this.health = health;
     this.sweeper = sweeper;
+    this.store = store;
+    this.gate = gate;
+    this.adminTokens = adminTokens;
   }
 
   /** Creates a Netty server bound as {@code config} says. */
@@ -55,12 +70,23 @@ public final class CollectorServer implements AutoCloseable {
     return create(builder, config, clock);
   }
 
-  /** Creates a server on any builder (tests pass an in-process one). */
+  /**
+   * Creates a server on any builder (tests pass an in-process one).
+   *
+   * @throws GateStoreException when the gate database cannot be opened
+   * @throws IllegalArgumentException when the admin token file is unreadable or malformed
+   */
   public static CollectorServer create(ServerBuilder<?> builder, CollectorConfig config, Clock clock) {
-    NodeRegistry registry = new NodeRegistry(clock, new StalenessVerdict(config.staleAfter()));
+    NodeRegistry registry = new NodeRegistry(clock, new StalenessVerdict(config.staleAfter(), config.expectations()));
     HealthStatusManager health = new HealthStatusManager();
+    AdminTokens tokens = config.adminTokens().map(AdminTokens::load)
+        .orElseGet(() -> config.dataDir().map(d -> AdminTokens.loadOrCreate(d.resolve("admin.tokens")))
+            .orElseGet(() -> AdminTokens.random("admin")));
+    GateStore store = config.dataDir().<GateStore>map(SqliteGateStore::open).orElseGet(SqliteGateStore::inMemory);
+    ReleaseGate gate = new ReleaseGate(store, registry, config.gate(), config.staleAfter(), clock);
     builder.addService(new IngestService(registry, config.collectorId()))
         .addService(new FleetService(registry))
+        .addService(ServerInterceptors.intercept(new GateService(gate), new AdminAuthInterceptor(tokens)))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance());
     addLegacyReflection(builder);
@@ -69,7 +95,7 @@ public final class CollectorServer implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    return new CollectorServer(builder.build(), registry, health, sweeper);
+    return new CollectorServer(builder.build(), registry, health, sweeper, store, gate, tokens);
   }
 
   @SuppressWarnings("deprecation")
@@ -81,11 +107,13 @@ public final class CollectorServer implements AutoCloseable {
   /** Starts serving and the staleness sweep. */
   public CollectorServer start() throws IOException {
     server.start();
-    for (String service : new String[] {IngestServiceGrpc.SERVICE_NAME, FleetServiceGrpc.SERVICE_NAME, ""}) {
+    for (String service : new String[] {IngestServiceGrpc.SERVICE_NAME, FleetServiceGrpc.SERVICE_NAME,
+        GateServiceGrpc.SERVICE_NAME, ""}) {
       health.setStatus(service, ServingStatus.SERVING);
     }
     // Staleness depends on time alone, so someone must look even when no batch arrives.
     sweeper.scheduleAtFixedRate(this::sweep, 250, 250, TimeUnit.MILLISECONDS);
+    gate.start();
     log.info("collector listening on port " + port());
     return this;
   }
@@ -101,6 +129,16 @@ public final class CollectorServer implements AutoCloseable {
   /** Returns the bound port. */
   public int port() {
     return server.getPort();
+  }
+
+  /** Returns the release gate. */
+  public ReleaseGate gate() {
+    return gate;
+  }
+
+  /** Returns the admin tokens this collector accepts (tests and the demo use {@code tokenOf}). */
+  public AdminTokens adminTokens() {
+    return adminTokens;
   }
 
   /** Returns the node registry. */
@@ -121,6 +159,7 @@ public final class CollectorServer implements AutoCloseable {
     }
     health.enterTerminalState();
     sweeper.shutdownNow();
+    gate.close();
     server.shutdown();
     try {
       if (!server.awaitTermination(3, TimeUnit.SECONDS)) {
@@ -131,5 +170,6 @@ public final class CollectorServer implements AutoCloseable {
       server.shutdownNow();
       Thread.currentThread().interrupt();
     }
+    store.close();
   }
 }

@@ -5,19 +5,33 @@ import io.gpuwarden.agent.Logging;
 import io.gpuwarden.collector.cli.CollectorCommand;
 import io.gpuwarden.collector.cli.NodeCommand;
 import io.gpuwarden.collector.cli.NodesCommand;
+import io.gpuwarden.collector.cli.gate.BudgetCommand;
+import io.gpuwarden.collector.cli.gate.CompleteCommand;
+import io.gpuwarden.collector.cli.gate.GateCommand;
+import io.gpuwarden.collector.cli.gate.HistoryCommand;
+import io.gpuwarden.collector.cli.gate.HoldCommand;
+import io.gpuwarden.collector.cli.gate.LockCommand;
+import io.gpuwarden.collector.cli.gate.NfzCommand;
+import io.gpuwarden.collector.cli.gate.QuarantineCommand;
+import io.gpuwarden.collector.cli.gate.ReleaseCommand;
+import io.gpuwarden.collector.cli.gate.RepairDoneCommand;
+import io.gpuwarden.collector.cli.gate.UnholdCommand;
 import io.gpuwarden.collector.demo.DemoCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
  * The collector jar's command line: {@code collector}, the operator commands ({@code nodes},
- * {@code node}) and {@code demo}. The {@code ./gpuwarden} launcher sends {@code agent} to the
+ * {@code node}, and the release gate's {@code gate}, {@code lock}, {@code complete}, {@code history}...) and
+ * {@code demo}. The {@code ./gpuwarden} launcher sends {@code agent} to the
  * agent jar and everything else here.
  */
 @Command(name = "gpuwarden", mixinStandardHelpOptions = true, versionProvider = GpuwardenMain.Version.class,
     description = "GPU node health agent and fleet collector.",
-    subcommands = {CollectorCommand.class, NodesCommand.class, NodeCommand.class, DemoCommand.class,
-        CommandLine.HelpCommand.class})
+    subcommands = {CollectorCommand.class, NodesCommand.class, NodeCommand.class,
+        GateCommand.class, LockCommand.class, CompleteCommand.class, ReleaseCommand.class, HoldCommand.class,
+        UnholdCommand.class, QuarantineCommand.class, RepairDoneCommand.class, HistoryCommand.class, NfzCommand.class,
+        BudgetCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
 public final class GpuwardenMain implements Runnable {
   static {
     // Before any class with a Logger loads: the log manager is chosen when logging first initialises.

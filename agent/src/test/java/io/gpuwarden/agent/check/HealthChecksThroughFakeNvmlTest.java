@@ -3,9 +3,9 @@ package io.gpuwarden.agent.check;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gpuwarden.agent.AgentConfig;
-import io.gpuwarden.agent.logs.LogConfig;
 import io.gpuwarden.agent.FakeNvml;
 import io.gpuwarden.agent.HostMonitor;
+import io.gpuwarden.agent.logs.LogConfig;
 import io.gpuwarden.nvml.ClockEventReason;
 import io.gpuwarden.nvml.EccCounterType;
 import io.gpuwarden.nvml.FabricState;

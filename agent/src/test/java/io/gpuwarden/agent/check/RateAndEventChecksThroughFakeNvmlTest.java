@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.gpuwarden.agent.AgentConfig;
-import io.gpuwarden.agent.logs.LogConfig;
 import io.gpuwarden.agent.FakeNvml;
 import io.gpuwarden.agent.HostMonitor;
+import io.gpuwarden.agent.logs.LogConfig;
 import io.gpuwarden.nvml.NvlinkErrorCounter;
 import io.gpuwarden.nvml.fake.FakeNvmlState;
 import io.gpuwarden.proto.v1.CheckResult;

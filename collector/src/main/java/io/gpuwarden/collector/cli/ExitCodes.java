@@ -10,6 +10,8 @@ public final class ExitCodes {
   public static final int USAGE = 2;
   /** The named node (or other object) does not exist. */
   public static final int NOT_FOUND = 3;
+  /** The collector refused the action (or a queued lock was not granted in time); the message says why. */
+  public static final int REFUSED = 4;
 
   private ExitCodes() {}
 }

@@ -3,6 +3,8 @@ package io.gpuwarden.collector.fleet;
 import com.google.protobuf.Timestamp;
 import io.gpuwarden.proto.v1.AgentHello;
 import io.gpuwarden.proto.v1.CheckResult;
+import io.gpuwarden.proto.v1.Event;
+import io.gpuwarden.proto.v1.EventSeverity;
 import io.gpuwarden.proto.v1.GpuSample;
 import io.gpuwarden.proto.v1.HealthState;
 import io.gpuwarden.proto.v1.InfinibandPortSample;
@@ -52,6 +54,20 @@ public final class NodeRegistry {
     void verdictChanged(Node node, HealthState previous);
   }
 
+  /** Receives the notable events (severity WARNING or above) of applied batches, once each. */
+  @FunctionalInterface
+  public interface EventListener {
+    /** {@code events} arrived from {@code nodeId}. Called without any registry lock held; must not block. */
+    void eventsReceived(String nodeId, List<Event> events);
+  }
+
+  private final List<EventListener> eventListeners = new CopyOnWriteArrayList<>();
+
+  /** Adds an event listener. */
+  public void addEventListener(EventListener listener) {
+    eventListeners.add(listener);
+  }
+
   /** A connected agent stream, returned by {@link #hello}. */
   public record Session(String nodeId, String streamId, long token, long acknowledgedSequence) {}
 
@@ -90,6 +106,7 @@ public final class NodeRegistry {
       if (!state.bootId.equals(hello.getBootId())) {
         // A new boot: samples of the previous boot no longer describe the host.
         state.bootId = hello.getBootId();
+        verdicts.forget(state.nodeId);
         state.gpuSamples.clear();
         state.portSamples.clear();
         state.checks.clear();
@@ -129,8 +146,10 @@ public final class NodeRegistry {
       state.lastSequence = applied;
       state.batches++;
       state.droppedSamplesReported += batch.getDroppedSamples();
+      String pool = state.hello == null ? "" : state.hello.getPool();
       for (GpuSample s : batch.getGpuSamplesList()) {
         state.gpuSamples.put(s.getGpuUuid(), s);
+        verdicts.observe(pool, state.nodeId, s, state.lastSeen);
       }
       state.logLinesReceived += batch.getLogLinesCount();
       state.logLinesDropped += batch.getDroppedLogLines();
@@ -152,6 +171,17 @@ public final class NodeRegistry {
       change = reevaluate(state);
     }
     publish(change);
+    List<Event> notable = new ArrayList<>();
+    for (Event e : batch.getEventsList()) {
+      if (e.getSeverity().getNumber() >= EventSeverity.EVENT_SEVERITY_WARNING_VALUE) {
+        notable.add(e);
+      }
+    }
+    if (!notable.isEmpty()) {
+      for (EventListener l : eventListeners) {
+        l.eventsReceived(session.nodeId(), notable);
+      }
+    }
     return applied;
   }
 
@@ -235,7 +265,11 @@ public final class NodeRegistry {
 
   private Change reevaluate(NodeState state) {
     Instant now = clock.instant();
-    StalenessVerdict.Judgement j = verdicts.judge(state.lastSeen, state.checks.values(), now);
+    Node.Builder view = Node.newBuilder().setNodeId(state.nodeId).addAllInfinibandSamples(state.portSamples.values());
+    if (state.hello != null) {
+      view.setPool(state.hello.getPool()).setInventory(state.hello.getInventory());
+    }
+    StalenessVerdict.Judgement j = verdicts.judge(state.lastSeen, state.checks.values(), now, view.build());
     Verdict previous = state.verdict;
     if (previous != null && previous.getState() == j.state() && sameReasons(previous.getReasonsList(), j.reasons())) {
       return null;

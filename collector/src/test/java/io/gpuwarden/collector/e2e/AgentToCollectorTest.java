@@ -5,8 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.gpuwarden.agent.Agent;
 import io.gpuwarden.agent.AgentConfig;
-import io.gpuwarden.agent.logs.LogConfig;
 import io.gpuwarden.agent.FakeNvml;
+import io.gpuwarden.agent.logs.LogConfig;
 import io.gpuwarden.collector.CollectorConfig;
 import io.gpuwarden.collector.CollectorServer;
 import io.gpuwarden.collector.fleet.NodeRegistry;

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gpuwarden.agent.check.Finding;
 import io.gpuwarden.agent.check.HostSnapshot;
-import io.gpuwarden.agent.classify.ClassifierRules;
-import io.gpuwarden.agent.classify.LogClassifier;
 import io.gpuwarden.agent.check.xid.XidEvents;
 import io.gpuwarden.agent.check.xid.XidPolicy;
+import io.gpuwarden.agent.classify.ClassifierRules;
+import io.gpuwarden.agent.classify.LogClassifier;
 import io.gpuwarden.agent.state.FileStateStore;
 import io.gpuwarden.agent.state.StateStore;
 import io.gpuwarden.proto.v1.Event;

@@ -1,0 +1,20 @@
+package io.gpuwarden.collector.cli.gate;
+
+import io.gpuwarden.collector.cli.TextTable;
+import io.gpuwarden.proto.v1.NoFlyWindow;
+import java.util.List;
+
+/** Renders no-fly windows as the {@code nfz list} table: ID POOL START END REASON BY REFUSED, times in UTC. */
+final class NoFlyTable {
+  private NoFlyTable() {}
+
+  /** Renders one row per window, in the order given (the collector orders them by start). */
+  static String render(List<NoFlyWindow> windows) {
+    TextTable t = new TextTable("ID", "POOL", "START", "END", "REASON", "BY", "REFUSED").rightAlign(6);
+    for (NoFlyWindow w : windows) {
+      t.row(w.getId(), w.getPool(), GateFormat.time(w.getStart()), GateFormat.time(w.getEnd()), w.getReason(),
+          w.getActor().isEmpty() ? "-" : w.getActor(), Long.toUnsignedString(w.getRefusedLocks()));
+    }
+    return t.render();
+  }
+}
