@@ -21,9 +21,10 @@ import java.util.Optional;
  *     random token when missing, or without a data dir one random in-memory token
  * @param gate the release gate's policy
  * @param expectations expected inventory per pool (GPU count, InfiniBand ports and rate)
+ * @param metricsListen {@code HOST:PORT} to serve Prometheus metrics on ({@code /metrics}); empty: none
  */
 public record CollectorConfig(String listenHost, int port, Duration staleAfter, String collectorId, Optional<Path> dataDir,
-    Optional<Path> adminTokens, GateConfig gate, List<PoolExpectation> expectations) {
+    Optional<Path> adminTokens, GateConfig gate, List<PoolExpectation> expectations, Optional<String> metricsListen) {
   /** Default gRPC port for agents, the CLI and tenants' tools. */
   public static final int DEFAULT_PORT = 7700;
   /** Default staleness limit: ten missed batches at the agent's default 1 s interval. */
@@ -38,6 +39,8 @@ public record CollectorConfig(String listenHost, int port, Duration staleAfter, 
     requireNonNull(adminTokens, "adminTokens");
     requireNonNull(gate, "gate");
     expectations = List.copyOf(requireNonNull(expectations, "expectations"));
+    requireNonNull(metricsListen, "metricsListen");
+    metricsListen.ifPresent(CollectorConfig::hostPort);
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be 0..65535, got " + port);
     }
@@ -49,36 +52,60 @@ public record CollectorConfig(String listenHost, int port, Duration staleAfter, 
   /** Returns the defaults: all interfaces, port 7700, stale after 10 s. */
   public static CollectorConfig defaults() {
     return new CollectorConfig("0.0.0.0", DEFAULT_PORT, DEFAULT_STALE_AFTER, "collector", Optional.empty(), Optional.empty(),
-        GateConfig.defaults(), List.of());
+        GateConfig.defaults(), List.of(), Optional.empty());
   }
 
   /** Returns a copy listening on {@code host:port}. */
   public CollectorConfig withListen(String host, int port) {
-    return new CollectorConfig(host, port, staleAfter, collectorId, dataDir, adminTokens, gate, expectations);
+    return new CollectorConfig(host, port, staleAfter, collectorId, dataDir, adminTokens, gate, expectations, metricsListen);
   }
 
   /** Returns a copy with another staleness limit. */
   public CollectorConfig withStaleAfter(Duration staleAfter) {
-    return new CollectorConfig(listenHost, port, staleAfter, collectorId, dataDir, adminTokens, gate, expectations);
+    return new CollectorConfig(listenHost, port, staleAfter, collectorId, dataDir, adminTokens, gate, expectations, metricsListen);
   }
 
   /** Returns a copy keeping gate state in {@code dir}. */
   public CollectorConfig withDataDir(Path dir) {
-    return new CollectorConfig(listenHost, port, staleAfter, collectorId, Optional.of(dir), adminTokens, gate, expectations);
+    return new CollectorConfig(listenHost, port, staleAfter, collectorId, Optional.of(dir), adminTokens, gate, expectations, metricsListen);
   }
 
   /** Returns a copy reading admin tokens from {@code file}. */
   public CollectorConfig withAdminTokens(Path file) {
-    return new CollectorConfig(listenHost, port, staleAfter, collectorId, dataDir, Optional.of(file), gate, expectations);
+    return new CollectorConfig(listenHost, port, staleAfter, collectorId, dataDir, Optional.of(file), gate, expectations, metricsListen);
   }
 
   /** Returns a copy with this gate policy. */
   public CollectorConfig withGate(GateConfig gate) {
-    return new CollectorConfig(listenHost, port, staleAfter, collectorId, dataDir, adminTokens, gate, expectations);
+    return new CollectorConfig(listenHost, port, staleAfter, collectorId, dataDir, adminTokens, gate, expectations, metricsListen);
   }
 
   /** Returns a copy expecting this inventory per pool. */
   public CollectorConfig withExpectations(List<PoolExpectation> expectations) {
-    return new CollectorConfig(listenHost, port, staleAfter, collectorId, dataDir, adminTokens, gate, expectations);
+    return new CollectorConfig(listenHost, port, staleAfter, collectorId, dataDir, adminTokens, gate, expectations, metricsListen);
+  }
+
+  /** Returns a copy serving Prometheus metrics on {@code hostPort} ({@code 127.0.0.1:0} picks a free port). */
+  public CollectorConfig withMetricsListen(String hostPort) {
+    return new CollectorConfig(listenHost, port, staleAfter, collectorId, dataDir, adminTokens, gate, expectations,
+        Optional.of(hostPort));
+  }
+
+  /**
+   * Splits {@code HOST:PORT}.
+   *
+   * @throws IllegalArgumentException naming what is wrong
+   */
+  public static java.net.InetSocketAddress hostPort(String hostPort) {
+    int colon = hostPort.lastIndexOf(':');
+    if (colon <= 0 || colon == hostPort.length() - 1) {
+      throw new IllegalArgumentException("expected HOST:PORT, got '" + hostPort + "'");
+    }
+    try {
+      return java.net.InetSocketAddress.createUnresolved(hostPort.substring(0, colon),
+          Integer.parseInt(hostPort.substring(colon + 1)));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("bad port in '" + hostPort + "': " + e.getMessage(), e);
+    }
   }
 }

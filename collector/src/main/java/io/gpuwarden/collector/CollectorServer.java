@@ -10,6 +10,7 @@ import io.gpuwarden.collector.gate.GateStore;
 import io.gpuwarden.collector.gate.ReleaseGate;
 import io.gpuwarden.collector.gate.SqliteGateStore;
 import io.gpuwarden.collector.ingest.IngestService;
+import io.gpuwarden.collector.metrics.CollectorMetrics;
 import io.gpuwarden.proto.v1.FleetServiceGrpc;
 import io.gpuwarden.proto.v1.GateServiceGrpc;
 import io.gpuwarden.proto.v1.IngestServiceGrpc;
@@ -21,6 +22,8 @@ import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -48,10 +51,13 @@ public final class CollectorServer implements AutoCloseable {
   private final GateStore store;
   private final ReleaseGate gate;
   private final AdminTokens adminTokens;
+  private final CollectorConfig config;
+  private final PrometheusRegistry metrics = new PrometheusRegistry();
+  private HTTPServer metricsServer;
   private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
   private CollectorServer(Server server, NodeRegistry registry, HealthStatusManager health, ScheduledExecutorService sweeper,
-      GateStore store, ReleaseGate gate, AdminTokens adminTokens) {
+      GateStore store, ReleaseGate gate, AdminTokens adminTokens, CollectorConfig config) {
     this.server = server;
     this.registry = registry;
     this.health = health;
@@ -59,6 +65,8 @@ public final class CollectorServer implements AutoCloseable {
     this.store = store;
     this.gate = gate;
     this.adminTokens = adminTokens;
+    this.config = config;
+    CollectorMetrics.register(metrics, registry, gate);
   }
 
   /** Creates a Netty server bound as {@code config} says. */
@@ -83,6 +91,9 @@ public final class CollectorServer implements AutoCloseable {
         .orElseGet(() -> config.dataDir().map(d -> AdminTokens.loadOrCreate(d.resolve("admin.tokens")))
             .orElseGet(() -> AdminTokens.random("admin")));
     GateStore store = config.dataDir().<GateStore>map(SqliteGateStore::open).orElseGet(SqliteGateStore::inMemory);
+    log.info(config.dataDir().map(d -> "gate state in " + d.resolve("gate.db") + "; admin tokens from "
+            + config.adminTokens().orElse(d.resolve("admin.tokens")))
+        .orElse("gate state in memory only (no --data-dir): it does not survive a restart"));
     ReleaseGate gate = new ReleaseGate(store, registry, config.gate(), config.staleAfter(), clock);
     builder.addService(new IngestService(registry, config.collectorId()))
         .addService(new FleetService(registry))
@@ -95,7 +106,7 @@ public final class CollectorServer implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    return new CollectorServer(builder.build(), registry, health, sweeper, store, gate, tokens);
+    return new CollectorServer(builder.build(), registry, health, sweeper, store, gate, tokens, config);
   }
 
   @SuppressWarnings("deprecation")
@@ -104,9 +115,19 @@ public final class CollectorServer implements AutoCloseable {
     builder.addService(ProtoReflectionService.newInstance());
   }
 
-  /** Starts serving and the staleness sweep. */
+  /** Starts serving (gRPC, and metrics when configured) and the staleness sweep. */
   public CollectorServer start() throws IOException {
     server.start();
+    if (config.metricsListen().isPresent()) {
+      InetSocketAddress at = CollectorConfig.hostPort(config.metricsListen().get());
+      try {
+        metricsServer = HTTPServer.builder().hostname(at.getHostString()).port(at.getPort()).registry(metrics).buildAndStart();
+      } catch (IOException e) {
+        server.shutdownNow();
+        throw new IOException("cannot serve metrics on " + config.metricsListen().get() + ": " + e.getMessage(), e);
+      }
+      log.info("metrics on http://" + at.getHostString() + ":" + metricsServer.getPort() + "/metrics");
+    }
     for (String service : new String[] {IngestServiceGrpc.SERVICE_NAME, FleetServiceGrpc.SERVICE_NAME,
         GateServiceGrpc.SERVICE_NAME, ""}) {
       health.setStatus(service, ServingStatus.SERVING);
@@ -129,6 +150,16 @@ public final class CollectorServer implements AutoCloseable {
   /** Returns the bound port. */
   public int port() {
     return server.getPort();
+  }
+
+  /** Returns the port metrics are served on; -1 when they are not. */
+  public int metricsPort() {
+    return metricsServer == null ? -1 : metricsServer.getPort();
+  }
+
+  /** Returns the Prometheus registry of the collector's metrics. */
+  public PrometheusRegistry metrics() {
+    return metrics;
   }
 
   /** Returns the release gate. */
@@ -160,6 +191,9 @@ public final class CollectorServer implements AutoCloseable {
     health.enterTerminalState();
     sweeper.shutdownNow();
     gate.close();
+    if (metricsServer != null) {
+      metricsServer.close();
+    }
     server.shutdown();
     try {
       if (!server.awaitTermination(3, TimeUnit.SECONDS)) {

@@ -3,9 +3,14 @@ package io.gpuwarden.collector.cli;
 import io.gpuwarden.agent.cli.DurationConverter;
 import io.gpuwarden.collector.CollectorConfig;
 import io.gpuwarden.collector.CollectorServer;
+import io.gpuwarden.collector.gate.GateConfig;
+import io.gpuwarden.collector.gate.GateStoreException;
+import io.gpuwarden.collector.verdict.PoolExpectation;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -14,7 +19,7 @@ import picocli.CommandLine.Option;
 @Command(name = "collector", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Runs the collector: ingests agents' streams and serves the Fleet API, gRPC health and reflection."},
     exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {"0:stopped cleanly (143 after SIGTERM, the JVM's convention)", "1:could not start (port in use)",
+    exitCodeList = {"0:stopped cleanly (143 after SIGTERM, the JVM's convention)", "1:could not start (port in use, gate database unusable, bad admin token file)",
         "2:invalid command line"})
 public final class CollectorCommand implements Callable<Integer> {
   @Option(names = "--listen", paramLabel = "HOST:PORT",
@@ -25,6 +30,50 @@ public final class CollectorCommand implements Callable<Integer> {
       description = "A node whose last batch is older than this is UNKNOWN (default: 10s).")
   Duration staleAfter = CollectorConfig.DEFAULT_STALE_AFTER;
 
+  @Option(names = "--metrics-listen", paramLabel = "HOST:PORT",
+      description = "Serve Prometheus metrics on http://HOST:PORT/metrics; 'none' to turn off (default: ${DEFAULT-VALUE}).")
+  String metricsListen = "0.0.0.0:9400";
+
+  @Option(names = "--data-dir", paramLabel = "DIR",
+      description = "Where the release gate keeps its database (gate.db) and, unless --admin-tokens is given, admin.tokens "
+          + "(default: ${DEFAULT-VALUE}).")
+  Path dataDir = Path.of("/var/lib/gpuwarden/collector");
+
+  @Option(names = "--admin-tokens", paramLabel = "FILE",
+      description = "Admin identities allowed to change the gate: 'NAME TOKEN' per line (default: DATA_DIR/admin.tokens, "
+          + "created with one random token named admin when missing).")
+  Path adminTokens;
+
+  @Option(names = "--soak", paramLabel = "DURATION", converter = DurationConverter.class,
+      description = "How long a node under verification must stay HEALTHY with fresh telemetry (default: 5m).")
+  Duration soak = GateConfig.defaults().soak();
+
+  @Option(names = "--verify-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+      description = "Quarantine a node that has not passed verification after this long (default: 30m).")
+  Duration verifyTimeout = GateConfig.defaults().verifyTimeout();
+
+  @Option(names = "--budget-percent", paramLabel = "PERCENT",
+      description = "Default share of a pool that may be out of service at once; 0 for none (default: 5).")
+  double budgetPercent = GateConfig.defaults().maxPercentOut();
+
+  @Option(names = "--budget-nodes", paramLabel = "N",
+      description = "Default number of a pool's nodes that may be out at once; 0 for none (default: 0).")
+  int budgetNodes;
+
+  @Option(names = "--auto-quarantine", description = "Quarantine SERVING nodes that turn UNHEALTHY (default: off; they are "
+      + "not allocatable either way).")
+  boolean autoQuarantine;
+
+  @Option(names = "--breaker", paramLabel = "SHARE/MIN/WINDOW",
+      description = "Circuit breaker: stop automatic quarantine when more than SHARE of a pool (and at least MIN nodes) "
+          + "turn UNHEALTHY within WINDOW (default: 0.1/3/5m).")
+  String breaker = "0.1/3/5m";
+
+  @Option(names = "--expect", paramLabel = "POOL:KEY=N,...",
+      description = "Expected inventory of a pool, e.g. h100:gpus=8,ib-ports=8,ib-rate=400; repeatable. Fewer GPUs or ports "
+          + "is UNHEALTHY, a slower ACTIVE port DEGRADED.")
+  List<String> expect = List.of();
+
   @Override
   public Integer call() throws InterruptedException {
     int colon = listen.lastIndexOf(':');
@@ -34,14 +83,37 @@ public final class CollectorCommand implements Callable<Integer> {
     }
     CollectorConfig config;
     try {
+      String[] b = breaker.split("/");
+      if (b.length != 3) {
+        throw new IllegalArgumentException("--breaker must be SHARE/MIN/WINDOW, e.g. 0.1/3/5m; got '" + breaker + "'");
+      }
+      GateConfig gate = GateConfig.defaults().withVerification(soak, verifyTimeout).withBudget(budgetPercent, budgetNodes)
+          .withAutoQuarantine(autoQuarantine)
+          .withBreaker(DurationConverter.parse(b[2]), Double.parseDouble(b[0]), Integer.parseInt(b[1]));
+      List<PoolExpectation> expectations = expect.stream().map(PoolExpectation::parse).toList();
       config = CollectorConfig.defaults()
           .withListen(listen.substring(0, colon), Integer.parseInt(listen.substring(colon + 1)))
-          .withStaleAfter(staleAfter);
+          .withStaleAfter(staleAfter)
+          .withDataDir(dataDir)
+          .withGate(gate)
+          .withExpectations(expectations);
+      if (adminTokens != null) {
+        config = config.withAdminTokens(adminTokens);
+      }
+      if (!metricsListen.equals("none")) {
+        config = config.withMetricsListen(metricsListen);
+      }
     } catch (IllegalArgumentException e) {
       System.err.println("gpuwarden collector: " + e.getMessage());
       return ExitCodes.USAGE;
     }
-    CollectorServer server = CollectorServer.create(config, Clock.systemUTC());
+    CollectorServer server;
+    try {
+      server = CollectorServer.create(config, Clock.systemUTC());
+    } catch (GateStoreException | IllegalArgumentException e) {
+      System.err.println("gpuwarden collector: " + e.getMessage());
+      return 1;
+    }
     try {
       server.start();
     } catch (IOException e) {

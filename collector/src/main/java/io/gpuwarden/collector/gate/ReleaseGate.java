@@ -515,7 +515,7 @@ public final class ReleaseGate implements AutoCloseable {
     int total = total(statuses, pool);
     int outNow = out(statuses, pool);
     int limit = PoolBudget.limit(budget(pool), total);
-    return budget(pool).toBuilder().setNodesTotal(total).setNodesOut(outNow)
+    return budget(pool).toBuilder().setNodesTotal(total).setNodesOut(outNow).setLimitNodes(limit)
         .setNodesAvailableToTake(Math.max(0, limit - outNow))
         .setQueuedLocks((int) queue.values().stream().filter(q -> q.pool().equals(pool)).count())
         .build();
@@ -534,6 +534,11 @@ public final class ReleaseGate implements AutoCloseable {
   /** Returns how many store writes failed since start, and the last failure. */
   public String storeHealth() {
     return storeFailures.get() + " failed writes" + (lastStoreError.isEmpty() ? "" : "; last: " + lastStoreError);
+  }
+
+  /** Returns how many store writes of evaluation passes failed since start. */
+  public long storeFailures() {
+    return storeFailures.get();
   }
 
   /** Returns history entries dropped because the store could not keep up (bounded buffer). */
