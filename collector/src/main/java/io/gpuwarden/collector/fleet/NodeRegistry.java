@@ -236,6 +236,77 @@ public final class NodeRegistry {
     return out;
   }
 
+  /**
+   * What the release gate needs of a node, without building a {@link Node} message: identity, boot,
+   * freshness and verdict. Accessors are named like the message's.
+   *
+   * @param lastSeenAt when the last batch was applied; null when none was
+   * @param verdictOrNull the current verdict; null before the first evaluation
+   */
+  public record Summary(String nodeId, String pool, String bootId, Instant lastSeenAt, Verdict verdictOrNull) {
+    /** Returns the node id. */
+    public String getNodeId() {
+      return nodeId;
+    }
+
+    /** Returns the pool. */
+    public String getPool() {
+      return pool;
+    }
+
+    /** Returns the boot id. */
+    public String getBootId() {
+      return bootId;
+    }
+
+    /** Returns true when a batch was ever applied. */
+    public boolean hasLastSeen() {
+      return lastSeenAt != null;
+    }
+
+    /** Returns when the last batch was applied. */
+    public Timestamp getLastSeen() {
+      return ts(lastSeenAt);
+    }
+
+    /** Returns true when the node has a verdict. */
+    public boolean hasVerdict() {
+      return verdictOrNull != null;
+    }
+
+    /** Returns the verdict (the default instance when none). */
+    public Verdict getVerdict() {
+      return verdictOrNull != null ? verdictOrNull : Verdict.getDefaultInstance();
+    }
+  }
+
+  /** Returns the summary of every node, any order. */
+  public List<Summary> summaries() {
+    List<Summary> out = new ArrayList<>(nodes.size());
+    for (NodeState state : nodes.values()) {
+      synchronized (state) {
+        out.add(summary(state));
+      }
+    }
+    return out;
+  }
+
+  /** Returns the summary of one node. */
+  public Optional<Summary> summary(String nodeId) {
+    NodeState state = nodes.get(nodeId);
+    if (state == null) {
+      return Optional.empty();
+    }
+    synchronized (state) {
+      return Optional.of(summary(state));
+    }
+  }
+
+  private static Summary summary(NodeState state) {
+    AgentHello h = state.hello;
+    return new Summary(state.nodeId, h == null ? "" : h.getPool(), h == null ? "" : h.getBootId(), state.lastSeen, state.verdict);
+  }
+
   /** Returns how many nodes are known. */
   public int size() {
     return nodes.size();

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.Timestamp;
 import io.gpuwarden.collector.fleet.NodeRegistry;
+import io.gpuwarden.collector.fleet.NodeRegistry.Summary;
 import io.gpuwarden.proto.v1.Budget;
 import io.gpuwarden.proto.v1.Event;
 import io.gpuwarden.proto.v1.GateState;
@@ -195,9 +196,9 @@ public final class ReleaseGate implements AutoCloseable {
     Instant now = clock.instant();
     GateWrite write = new GateWrite();
     Map<String, GateStatus> next = new HashMap<>();
-    List<Node> nodes = registry.list(n -> true, false);
-    Map<String, Node> byId = new HashMap<>();
-    for (Node n : nodes) {
+    List<Summary> nodes = registry.summaries();
+    Map<String, Summary> byId = new HashMap<>();
+    for (Summary n : nodes) {
       byId.put(n.getNodeId(), n);
       GateStatus s = statuses.get(n.getNodeId());
       if (s == null) {
@@ -213,7 +214,7 @@ public final class ReleaseGate implements AutoCloseable {
     }
     for (GateStatus s0 : statuses.values()) {
       GateStatus s = next.getOrDefault(s0.getNodeId(), s0);
-      Node n = byId.get(s.getNodeId());
+      Summary n = byId.get(s.getNodeId());
       GateStatus changed = evaluate(s, n, now, write);
       if (changed != null) {
         next.put(s.getNodeId(), changed);
@@ -259,7 +260,7 @@ public final class ReleaseGate implements AutoCloseable {
   }
 
   /** Returns the node's new status when this pass changes it (and adds the write), else null. */
-  private GateStatus evaluate(GateStatus s, Node n, Instant now, GateWrite write) {
+  private GateStatus evaluate(GateStatus s, Summary n, Instant now, GateWrite write) {
     HealthState verdict = n == null || !n.hasVerdict() ? HealthState.HEALTH_STATE_UNKNOWN : n.getVerdict().getState();
     boolean fresh = fresh(n, now);
     HealthState before = lastVerdicts.put(s.getNodeId(), verdict);
@@ -283,7 +284,7 @@ public final class ReleaseGate implements AutoCloseable {
     }
   }
 
-  private GateStatus verify(GateStatus s, Node n, HealthState verdict, boolean fresh, Instant now, GateWrite write) {
+  private GateStatus verify(GateStatus s, Summary n, HealthState verdict, boolean fresh, Instant now, GateWrite write) {
     VerificationProgress v = s.getVerification();
     Instant started = instant(v.getStartedAt());
     if (fresh && verdict == HealthState.HEALTH_STATE_UNHEALTHY && n.getVerdict().hasSince()
@@ -347,7 +348,7 @@ public final class ReleaseGate implements AutoCloseable {
     return result.equals(s) ? null : result;
   }
 
-  private GateStatus transition(GateStatus s, GateState to, String actor, String reason, String action, Node n, Instant now,
+  private GateStatus transition(GateStatus s, GateState to, String actor, String reason, String action, Summary n, Instant now,
       GateWrite write, java.util.function.Consumer<GateStatus.Builder> edit) {
     GateStatus.Builder b = s.toBuilder().setState(to);
     if (s.getState() != to) {
@@ -385,7 +386,7 @@ public final class ReleaseGate implements AutoCloseable {
   }
 
   /** Grants queued locks the budget and windows allow; returns node id to its new status (null: just dequeued). */
-  private Map<String, GateStatus> grantQueued(Map<String, GateStatus> view, Map<String, Node> byId, Instant now, GateWrite write) {
+  private Map<String, GateStatus> grantQueued(Map<String, GateStatus> view, Map<String, Summary> byId, Instant now, GateWrite write) {
     Map<String, GateStatus> done = new LinkedHashMap<>();
     for (QueuedLock q : queue.values()) {
       GateStatus s = view.get(q.nodeId());
@@ -401,7 +402,7 @@ public final class ReleaseGate implements AutoCloseable {
       if (out > PoolBudget.limit(budget(s.getPool()), total(view, s.getPool()))) {
         continue;
       }
-      Node n = byId.get(q.nodeId());
+      Summary n = byId.get(q.nodeId());
       String waited = human(Duration.between(instant(q.lock().getLockedAt()), now));
       GateStatus locked = transition(s, GateState.GATE_STATE_LOCKED, q.lock().getActor(),
           q.lock().getReason() + " (granted from the queue after " + waited + ")", "lock", n, now, write,
@@ -414,13 +415,16 @@ public final class ReleaseGate implements AutoCloseable {
   }
 
   /** Tells listeners about changed statuses: of every node ({@code ids} null, with {@code byId} complete) or of {@code ids}. */
-  private void publish(Instant now, Map<String, Node> byId, java.util.Collection<String> ids) {
+  private void publish(Instant now, Map<String, Summary> byId, java.util.Collection<String> ids) {
     for (GateStatus s : ids == null ? statuses.values() : ids.stream().map(statuses::get).filter(java.util.Objects::nonNull).toList()) {
-      GateStatus view = withAllocatable(s, ids == null ? byId.get(s.getNodeId()) : node(s.getNodeId()), now);
-      GateStatus before = published.put(s.getNodeId(), view);
-      boolean changed = before == null || before.getState() != view.getState() || before.getAllocatable() != view.getAllocatable()
-          || before.getHeld() != view.getHeld() || !before.getSince().equals(view.getSince());
+      Summary n = ids == null ? byId.get(s.getNodeId()) : node(s.getNodeId());
+      boolean allocatable = notAllocatableReasons(s, n, now).isEmpty();
+      GateStatus before = published.get(s.getNodeId());
+      boolean changed = before == null || before.getState() != s.getState() || before.getAllocatable() != allocatable
+          || before.getHeld() != s.getHeld() || !before.getSince().equals(s.getSince());
       if (changed) {
+        GateStatus view = withAllocatable(s, n, now);
+        published.put(s.getNodeId(), view);
         boolean prev = before != null && before.getAllocatable();
         for (GateListener l : listeners) {
           l.changed(view, prev);
@@ -431,13 +435,18 @@ public final class ReleaseGate implements AutoCloseable {
 
   // ---------------------------------------------------------------- queries
 
-  private boolean fresh(Node n, Instant now) {
-    return n != null && n.hasLastSeen() && !instant(n.getLastSeen()).plus(staleAfter).isBefore(now)
+  private boolean fresh(Summary n, Instant now) {
+    return n != null && n.lastSeenAt() != null && !n.lastSeenAt().plus(staleAfter).isBefore(now)
         && n.hasVerdict() && n.getVerdict().getState() != HealthState.HEALTH_STATE_UNKNOWN;
   }
 
-  private GateStatus withAllocatable(GateStatus s, Node n, Instant now) {
-    List<String> why = new ArrayList<>();
+  private GateStatus withAllocatable(GateStatus s, Summary n, Instant now) {
+    List<String> why = notAllocatableReasons(s, n, now);
+    return s.toBuilder().setAllocatable(why.isEmpty()).clearNotAllocatableReasons().addAllNotAllocatableReasons(why).build();
+  }
+
+  private List<String> notAllocatableReasons(GateStatus s, Summary n, Instant now) {
+    List<String> why = new ArrayList<>(2);
     if (s.getState() != GateState.GATE_STATE_SERVING) {
       why.add("gate " + word(s.getState()));
     }
@@ -451,17 +460,19 @@ public final class ReleaseGate implements AutoCloseable {
     } else if (!config.allocatableStates().contains(n.getVerdict().getState())) {
       why.add("verdict " + word(n.getVerdict().getState()) + ": " + firstReason(n));
     }
-    return s.toBuilder().setAllocatable(why.isEmpty()).clearNotAllocatableReasons().addAllNotAllocatableReasons(why).build();
+    return why;
   }
 
-  /** Returns the status of each node matching {@code filter}, with allocatability, ordered by node id. */
+  /**
+   * Returns the status of each node matching {@code filter}, with allocatability, ordered by node
+   * id. The filter sees the stored status (node id, pool, state, hold), not allocatability.
+   */
   public synchronized List<GateStatus> statuses(Predicate<GateStatus> filter) {
     Instant now = clock.instant();
     List<GateStatus> out = new ArrayList<>();
     for (GateStatus s : statuses.values()) {
-      GateStatus v = withAllocatable(s, registry.get(s.getNodeId(), false).orElse(null), now);
-      if (filter.test(v)) {
-        out.add(v);
+      if (filter.test(s)) {
+        out.add(withAllocatable(s, registry.summary(s.getNodeId()).orElse(null), now));
       }
     }
     return out;
@@ -471,7 +482,7 @@ public final class ReleaseGate implements AutoCloseable {
   public synchronized Optional<GateStatus> status(String nodeId) {
     GateStatus s = statuses.get(nodeId);
     return s == null ? Optional.empty()
-        : Optional.of(withAllocatable(s, registry.get(nodeId, false).orElse(null), clock.instant()));
+        : Optional.of(withAllocatable(s, registry.summary(nodeId).orElse(null), clock.instant()));
   }
 
   /** Returns the history of a node (see {@link GateStore#history}). */
@@ -582,7 +593,7 @@ public final class ReleaseGate implements AutoCloseable {
         results.add(refused(id, "a lock of this node is already queued", s));
         continue;
       }
-      Node n = registry.get(id, false).orElse(null);
+      Summary n = registry.summary(id).orElse(null);
       boolean emergency = n != null && n.hasVerdict() && n.getVerdict().getState() == HealthState.HEALTH_STATE_UNHEALTHY;
       LockInfo lock = LockInfo.newBuilder().setReason(reason).setActor(actor).setLockedAt(ts(now)).setExpectReboot(expectReboot)
           .setBootIdAtLock(n == null ? "" : n.getBootId()).setEmergency(emergency).build();
@@ -653,7 +664,7 @@ public final class ReleaseGate implements AutoCloseable {
             + (s.getState() == GateState.GATE_STATE_QUARANTINED ? ": use repair-done after the repair" : ": only LOCKED nodes can complete"), s));
       } else {
         GateStatus v = transition(s, GateState.GATE_STATE_VERIFYING, actor, reason.isEmpty() ? "maintenance complete" : reason,
-            "complete", registry.get(id, false).orElse(null), now, write, b -> b.setVerification(verification(now)));
+            "complete", registry.summary(id).orElse(null), now, write, b -> b.setVerification(verification(now)));
         next.put(id, v);
         results.add(result(id, NodeActionOutcome.NODE_ACTION_OUTCOME_APPLIED, "verifying: soak " + human(config.soak())
             + ", deadline in " + human(config.verifyTimeout()) + (s.getLock().getExpectReboot() ? ", new boot id required" : ""), v));
@@ -704,7 +715,7 @@ public final class ReleaseGate implements AutoCloseable {
     return single(nodeId, s -> s.getState() == GateState.GATE_STATE_QUARANTINED ? null
             : "node is " + word(s.getState()) + ": only QUARANTINED nodes can report a repair",
         (s, now, w) -> {
-          Node n = node(nodeId);
+          Summary n = node(nodeId);
           LockInfo lock = s.getLock().toBuilder().setExpectReboot(expectReboot).setBootIdAtLock(n == null ? "" : n.getBootId())
               .setReason(s.getLock().getReason().isEmpty() ? "repair" : s.getLock().getReason()).build();
           return transition(s, GateState.GATE_STATE_VERIFYING, actor, reason.isEmpty() ? "repair done" : reason, "repair-done", n,
@@ -807,8 +818,8 @@ public final class ReleaseGate implements AutoCloseable {
     return out;
   }
 
-  private Node node(String id) {
-    return registry.get(id, false).orElse(null);
+  private Summary node(String id) {
+    return registry.summary(id).orElse(null);
   }
 
   private Budget budget(String pool) {
@@ -845,7 +856,7 @@ public final class ReleaseGate implements AutoCloseable {
     return b.build();
   }
 
-  private static String firstReason(Node n) {
+  private static String firstReason(Summary n) {
     if (n == null || !n.hasVerdict() || n.getVerdict().getReasonsCount() == 0) {
       return "no reason given";
     }
