@@ -5,6 +5,10 @@ import io.gpuwarden.collector.CollectorConfig;
 import io.gpuwarden.collector.CollectorServer;
 import io.gpuwarden.collector.cli.ExitCodes;
 import io.gpuwarden.collector.cli.FleetTable;
+import io.gpuwarden.collector.gate.ReleaseGate;
+import io.gpuwarden.nvml.EccCounterType;
+import io.gpuwarden.nvml.MemoryErrorType;
+import io.gpuwarden.nvml.MemoryLocation;
 import io.gpuwarden.nvml.fake.FakeNvmlState;
 import io.gpuwarden.proto.v1.FleetServiceGrpc;
 import io.gpuwarden.proto.v1.ListNodesRequest;
@@ -21,13 +25,19 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalTime;
+import java.time.ZoneId;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
@@ -38,26 +48,44 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code gpuwarden demo}: a collector plus N simulated 8-GPU hosts, each a real agent process
- * reading its own fake NVML library, and the fleet table printed as it changes.
+ * reading its own fake NVML library, the fleet and gate tables printed as they change, and a
+ * {@linkplain RollingMaintenance rolling maintenance} through the release gate.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
         "Starts a collector on loopback and N simulated H100 hosts (each a real agent process on the fake NVML",
-        "library, with a changing load), and prints the fleet table every refresh. Stops by itself after",
-        "--duration, or on Ctrl-C; either way it stops every process it started and deletes its files."},
+        "library, with a changing load), and prints the fleet and release-gate tables every refresh.",
+        "Once the fleet is HEALTHY it runs a rolling maintenance: it locks 25% of the nodes within the pool's",
+        "budget, reboots them one by one (new boot id) and reports each complete; the gate returns each to",
+        "SERVING when it passes verification (10 s soak), and quarantines the last one, which comes back with",
+        "an injected ECC fault. Gate transitions are printed as they happen. The scenario needs --nodes 4 or",
+        "more and about 45-60 s. Stops by itself after --duration, or on Ctrl-C; either way it stops every",
+        "process it started and deletes its files."},
     exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {"0:ran and every simulated node reported all of its GPUs",
-        "1:a node never reported (its agent log is printed), or the demo could not start", "2:invalid command line"})
+    exitCodeList = {"0:ran, every simulated node reported all of its GPUs, and the rolling maintenance (when it ran)"
+        + " ended with the healthy nodes SERVING and the faulty one QUARANTINED",
+        "1:a node never reported (its agent log is printed), --duration ended before the rolling maintenance"
+        + " finished, the maintenance ended otherwise, or the demo could not start",
+        "2:invalid command line"})
 public final class DemoCommand implements Callable<Integer> {
   /** Held so the level set on it is not lost when the logger would otherwise be collected. */
   private static final java.util.logging.Logger PROJECT_LOGGER = java.util.logging.Logger.getLogger("io.gpuwarden");
   private static final String DEFAULT_AGENT_JAVA_OPTS = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xms16m -Xmx96m";
+  /**
+   * The agents' NVML call timeout. The fake never hangs, but N agent JVMs starting at once on a small
+   * machine can take longer than the real default (2 s) for their first NVML calls; the agent would
+   * then call NVML unusable (retrying only after 30 s) or a GPU unresponsive, which is not what the demo shows.
+   */
+  private static final String AGENT_NVML_TIMEOUT = "10s";
+
+  /** The GPU the faulty node's injected ECC errors are on. */
+  private static final int FAULTY_GPU = 3;
 
   @Option(names = "--nodes", paramLabel = "N", description = "Simulated hosts (default: ${DEFAULT-VALUE}).")
-  int nodes = 4;
+  int nodes = 8;
 
   @Option(names = "--duration", paramLabel = "DURATION", converter = DurationConverter.class,
-      description = "Stop after this long, e.g. 20s (default: run until Ctrl-C).")
+      description = "Stop after this long, e.g. 75s (default: run until Ctrl-C). The rolling maintenance needs about 45-60 s.")
   Duration duration;
 
   @Option(names = "--interval", paramLabel = "DURATION", converter = DurationConverter.class,
@@ -98,21 +126,34 @@ public final class DemoCommand implements Callable<Integer> {
     CollectorServer collector;
     try {
       work = Files.createTempDirectory("gpuwarden-demo-");
+      // The gate's database lives in the work directory, so it is deleted with the rest at the end.
       collector = CollectorServer.create(
-          CollectorConfig.defaults().withListen("127.0.0.1", port).withStaleAfter(Duration.ofSeconds(5)), Clock.systemUTC())
+          CollectorConfig.defaults().withListen("127.0.0.1", port).withStaleAfter(Duration.ofSeconds(5))
+              .withDataDir(work.resolve("gate")).withGate(RollingMaintenance.gatePolicy(nodes)), Clock.systemUTC())
           .start();
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
       err.println("gpuwarden demo: cannot start the collector: " + e.getMessage());
       return 1;
     }
     AgentProcesses agents = new AgentProcesses();
-    Thread hook = new Thread(() -> cleanUp(agents, collector, work), "gpuwarden-demo-cleanup");
+    GateTransitions transitions = new GateTransitions();
+    collector.gate().addListener(transitions);
+    Map<String, SimulatedHost> byId = new LinkedHashMap<>();
+    RollingMaintenance maintenance = new RollingMaintenance(collector.gate(), nodes, simulatedHosts(byId, work, agents),
+        Executors.newSingleThreadExecutor(r -> {
+          Thread t = new Thread(r, "gpuwarden-demo-maintenance");
+          t.setDaemon(true);
+          return t;
+        }), out, Clock.systemDefaultZone());
+    Thread hook = new Thread(() -> cleanUp(maintenance, agents, collector, work), "gpuwarden-demo-cleanup");
     Runtime.getRuntime().addShutdownHook(hook);
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", collector.port()).usePlaintext().build();
     try {
       List<SimulatedHost> hosts = startHosts(layout, work, collector.port(), agents);
+      hosts.forEach(h -> byId.put(h.nodeId(), h));
       out.printf(Locale.ROOT, "gpuwarden demo: collector on 127.0.0.1:%d, %d simulated hosts (agent logs in %s)%n",
           collector.port(), nodes, work);
+      out.println(maintenance.intro());
       out.flush();
       Instant end = duration == null ? Instant.MAX : Instant.now().plus(duration);
       Instant nextPrint = Instant.now().plus(refresh);
@@ -120,26 +161,43 @@ public final class DemoCommand implements Callable<Integer> {
         for (SimulatedHost h : hosts) {
           h.step();
         }
+        // Transitions first, so that what the scenario prints follows the transitions that led to it.
+        printTransitions(out, transitions, collector);
+        maintenance.poll();
+        printTransitions(out, transitions, collector);
         if (!Instant.now().isBefore(nextPrint)) {
           printFleet(out, channel);
-          nextPrint = nextPrint.plus(refresh);
+          printGate(out, collector);
+          // After a slow step (agents starting on a busy machine) skip ahead rather than print tables back to back.
+          nextPrint = Instant.now().isAfter(nextPrint.plus(refresh)) ? Instant.now().plus(refresh) : nextPrint.plus(refresh);
         }
-        if (agents.alive().size() < hosts.size()) {
-          err.println("gpuwarden demo: an agent exited early; see its log:");
+        List<String> exited = agents.exitedEarly();
+        if (!exited.isEmpty()) {
+          err.println("gpuwarden demo: an agent exited early (" + String.join(", ", exited) + "); see its log:");
           printLogs(err, work);
           return 1;
         }
         Duration left = Duration.between(Instant.now(), end);
         Thread.sleep(left.compareTo(interval) < 0 ? Math.max(0, left.toMillis()) : interval.toMillis());
       }
+      printTransitions(out, transitions, collector);
+      maintenance.poll();
+      printTransitions(out, transitions, collector);
       List<Node> fleet = printFleet(out, channel);
-      return verify(fleet, hosts, err, work);
+      printGate(out, collector);
+      int code = verify(fleet, hosts, err, work);
+      Optional<String> failure = maintenance.failure();
+      if (failure.isPresent()) {
+        err.println("gpuwarden demo: " + failure.get());
+        return 1;
+      }
+      return code;
     } catch (IOException | UncheckedIOException e) {
       err.println("gpuwarden demo: " + e.getMessage());
       return 1;
     } finally {
       channel.shutdownNow();
-      cleanUp(agents, collector, work);
+      cleanUp(maintenance, agents, collector, work);
       try {
         Runtime.getRuntime().removeShutdownHook(hook);
       } catch (IllegalStateException e) {
@@ -170,6 +228,7 @@ public final class DemoCommand implements Callable<Integer> {
           "--pool", "demo",
           "--label", "rack=r" + ((i - 1) / 4 + 1),
           "--interval", interval.toMillis() + "ms",
+          "--nvml-timeout", AGENT_NVML_TIMEOUT,
           "--nvml-lib", layout.fakeNvml().toString(),
           "--boot-id-file", bootId.toString(),
           "--state-dir", work.resolve(nodeId + "-state").toString(),
@@ -178,10 +237,53 @@ public final class DemoCommand implements Callable<Integer> {
           "--expected-ib-rate", "400",
           "--kmsg", Files.writeString(work.resolve(nodeId + ".kmsg"), "").toString(),
           "--parent-pid", Long.toString(ProcessHandle.current().pid())));
-      agents.start(command, host.stateFile(), work.resolve(nodeId + ".log"));
+      agents.start(nodeId, command, host.stateFile(), work.resolve(nodeId + ".log"));
       hosts.add(host);
     }
     return hosts;
+  }
+
+  /** The simulated hosts as the maintenance scenario acts on them: a reboot restarts the agent with a new boot id. */
+  private static RollingMaintenance.Hosts simulatedHosts(Map<String, SimulatedHost> byId, Path work, AgentProcesses agents) {
+    return new RollingMaintenance.Hosts() {
+      @Override
+      public String reboot(String nodeId, Runnable whileDown) throws IOException, InterruptedException {
+        String bootId = UUID.randomUUID().toString();
+        agents.restart(nodeId, () -> {
+          try {
+            Files.writeString(work.resolve(nodeId + ".boot_id"), bootId + "\n");
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+          whileDown.run();
+        });
+        return bootId;
+      }
+
+      @Override
+      public String injectFault(String nodeId) {
+        SimulatedHost host = byId.get(nodeId);
+        host.injectFault(b -> b.gpu(FAULTY_GPU, g -> g
+            .eccErrors(EccCounterType.VOLATILE, MemoryErrorType.UNCORRECTED, MemoryLocation.DRAM, 2)
+            .eccErrors(EccCounterType.AGGREGATE, MemoryErrorType.UNCORRECTED, MemoryLocation.DRAM, 2)));
+        return "GPU " + FAULTY_GPU + " reports 2 volatile uncorrectable ECC errors (HBM)";
+      }
+    };
+  }
+
+  private static void printTransitions(PrintWriter out, GateTransitions transitions, CollectorServer collector) {
+    List<String> lines = transitions.drain(collector.gate(), ZoneId.systemDefault());
+    if (!lines.isEmpty()) {
+      lines.forEach(out::println);
+      out.flush();
+    }
+  }
+
+  private static void printGate(PrintWriter out, CollectorServer collector) {
+    ReleaseGate gate = collector.gate();
+    out.printf(Locale.ROOT, "--- release gate ---%n");
+    out.print(DemoGateTable.render(gate.budgets(""), gate.statuses(s -> true)));
+    out.flush();
   }
 
   private List<Node> printFleet(PrintWriter out, ManagedChannel channel) {
@@ -229,10 +331,11 @@ public final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  private void cleanUp(AgentProcesses agents, CollectorServer collector, Path work) {
+  private void cleanUp(RollingMaintenance maintenance, AgentProcesses agents, CollectorServer collector, Path work) {
     if (!cleanedUp.compareAndSet(false, true)) {
       return;
     }
+    maintenance.close();
     agents.stopAll(10);
     collector.close();
     try (Stream<Path> files = Files.walk(work)) {

@@ -4,14 +4,21 @@ import io.gpuwarden.nvml.ClockType;
 import io.gpuwarden.nvml.fake.FakeGpu;
 import io.gpuwarden.nvml.fake.FakeNvmlState;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import java.util.function.UnaryOperator;
 
 /**
  * One simulated GPU host of the demo: a fake NVML state file whose GPUs run a made-up training
  * load. Each {@link #step()} moves every GPU's utilisation a little (a random walk between idle
  * and busy phases) and derives temperature, power, clocks and memory from it, then rewrites the
  * state file atomically so the host's agent reads the new values through the fake library.
+ *
+ * <p>A {@linkplain #injectFault fault} is applied after the load on every step, so the load keeps
+ * moving and the fault stays. Thread-safe: the demo loop steps hosts while the maintenance
+ * scenario injects faults.
  */
 final class SimulatedHost {
   private static final long MIB = 1024L * 1024;
@@ -20,6 +27,7 @@ final class SimulatedHost {
   private final Path stateFile;
   private final Random random;
   private final double[] utilization;
+  private final List<UnaryOperator<FakeNvmlState.Builder>> faults = new ArrayList<>();
   private FakeNvmlState state;
 
   /**
@@ -54,8 +62,18 @@ final class SimulatedHost {
     return stateFile;
   }
 
+  /**
+   * Adds a fault that every later step keeps, e.g. {@code b -> b.gpu(3, g -> g.eccErrors(...))}, and
+   * rewrites the state file at once.
+   */
+  synchronized void injectFault(UnaryOperator<FakeNvmlState.Builder> fault) {
+    faults.add(fault);
+    state = fault.apply(state.toBuilder()).build();
+    state.writeAtomically(stateFile);
+  }
+
   /** Advances the simulated load by one step and rewrites the state file. */
-  void step() {
+  synchronized void step() {
     FakeNvmlState.Builder b = state.toBuilder();
     for (int i = 0; i < utilization.length; i++) {
       double u = utilization[i] + random.nextGaussian() * 12;
@@ -75,6 +93,9 @@ final class SimulatedHost {
           .clockMhz(ClockType.SM, smClock)
           .clockMhz(ClockType.GRAPHICS, smClock)
           .memory(85_520_809_984L, 579_862_528L, usedBytes));
+    }
+    for (UnaryOperator<FakeNvmlState.Builder> fault : faults) {
+      b = fault.apply(b);
     }
     state = b.build();
     state.writeAtomically(stateFile);

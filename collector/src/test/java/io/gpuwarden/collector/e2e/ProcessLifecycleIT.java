@@ -198,6 +198,44 @@ class ProcessLifecycleIT {
   }
 
   @Test
+  void demoRunsTheRollingMaintenanceReleasingHealthyNodesAndQuarantiningTheFaultyOne() throws Exception {
+    Path out = tmp.resolve("demo-maintenance.out");
+    Process demo = start(Processes.javaJar(Processes.collectorJar(), "demo", "--nodes", "8", "--duration", "75s"), out, null);
+    List<ProcessHandle> agents = new ArrayList<>();
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      agents.clear();
+      agents.addAll(demo.descendants().toList());
+      return agents.size() >= 8;
+    });
+    assertThat(demo.waitFor(150, TimeUnit.SECONDS)).as("demo exits by itself").isTrue();
+    String output = Files.readString(out);
+    assertThat(demo.exitValue()).as("demo output:%n%s", output).isZero();
+    assertThat(output)
+        .contains("demo-node-01   APPLIED  locked", "demo-node-02   APPLIED  locked")
+        .contains("demo-node-03   REFUSED  pool demo: 2 of 8 nodes out of service, budget allows 2 (25% of 8 nodes)")
+        .contains("rebooted demo-node-01 (new boot id", "rebooted demo-node-02 (new boot id")
+        .contains("demo-node-01 VERIFYING -> SERVING (verification passed")
+        .contains("demo-node-02 VERIFYING -> QUARANTINED (verification failed: verdict UNHEALTHY: GPU 3")
+        .contains("finished", "demo-node-01 SERVING, demo-node-02 QUARANTINED");
+    String finalGate = output.substring(output.lastIndexOf("--- release gate ---"));
+    assertThat(finalGate).containsPattern("demo-node-01 +SERVING +yes").containsPattern("demo-node-02 +QUARANTINED +no")
+        .containsPattern("demo-node-08 +SERVING +yes");
+    for (ProcessHandle agent : agents) {
+      assertThat(agent.isAlive()).as("agent process %d outlived the demo", agent.pid()).isFalse();
+    }
+  }
+
+  @Test
+  void demoWhoseDurationIsTooShortForTheMaintenanceSaysSoAndExitsOne() throws Exception {
+    Path out = tmp.resolve("demo-short.out");
+    Process demo = start(Processes.javaJar(Processes.collectorJar(), "demo", "--nodes", "4", "--duration", "8s"), out, null);
+    assertThat(demo.waitFor(60, TimeUnit.SECONDS)).as("demo exits by itself").isTrue();
+    String output = Files.readString(out);
+    assertThat(demo.exitValue()).as("demo output:%n%s", output).isEqualTo(1);
+    assertThat(output).contains("before the rolling maintenance").contains("use --duration 75s or longer");
+  }
+
+  @Test
   void demoInterruptedBySigtermStopsItsAgents() throws Exception {
     Path out = tmp.resolve("demo.out");
     Process demo = start(Processes.javaJar(Processes.collectorJar(), "demo", "--nodes", "2"), out, null);

@@ -12,7 +12,7 @@ import java.util.Comparator;
 import java.util.List;
 
 /** Renders gate statuses as the {@code gate} table: NODE POOL STATE ALLOCATABLE HELD SINCE DETAIL, by node id. */
-final class GateTable {
+public final class GateTable {
   private GateTable() {}
 
   /** Renders {@code statuses} sorted by node id, ages as seen at {@code now}. */
@@ -33,7 +33,7 @@ final class GateTable {
    * Says why the node is where it is: the hold, the lock, what verification still waits for, the quarantine reason,
    * or, for a SERVING node that is not allocatable, the collector's reasons; parts joined by {@code "; "}.
    */
-  static String detail(GateStatus s) {
+  public static String detail(GateStatus s) {
     List<String> parts = new ArrayList<>();
     if (s.getHeld()) {
       parts.add("hold: " + orDash(s.getHoldReason()));
