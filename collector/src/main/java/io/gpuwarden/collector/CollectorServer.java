@@ -96,7 +96,7 @@ public final class CollectorServer implements AutoCloseable {
         .orElse("gate state in memory only (no --data-dir): it does not survive a restart"));
     ReleaseGate gate = new ReleaseGate(store, registry, config.gate(), config.staleAfter(), clock);
     builder.addService(new IngestService(registry, config.collectorId()))
-        .addService(new FleetService(registry))
+        .addService(new FleetService(registry, gate::status))
         .addService(ServerInterceptors.intercept(new GateService(gate), new AdminAuthInterceptor(tokens)))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance());

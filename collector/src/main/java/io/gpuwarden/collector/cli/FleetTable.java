@@ -18,8 +18,8 @@ public final class FleetTable {
 
   /** Renders {@code nodes} as seen at {@code now}. */
   public static String render(List<Node> nodes, Instant now) {
-    TextTable t = new TextTable("NODE", "POOL", "GPUS", "LAST SEEN", "HOTTEST °C", "POWER W", "UTIL %", "VERDICT", "ACTION",
-        "REASON")
+    TextTable t = new TextTable("NODE", "POOL", "GPUS", "LAST SEEN", "HOTTEST °C", "POWER W", "UTIL %", "VERDICT", "GATE",
+        "ACTION", "REASON")
         .rightAlign(2, 4, 5, 6);
     for (Node n : nodes) {
       List<GpuSample> samples = n.getGpuSamplesList();
@@ -37,10 +37,26 @@ public final class FleetTable {
           anyPower ? Long.toString(Math.round(powerMw / 1000.0)) : "-",
           Double.isNaN(util) ? "-" : String.format(Locale.ROOT, "%.0f", util),
           verdict(n),
+          gate(n),
           action(n),
           reason(n));
     }
     return t.render();
+  }
+
+  /** Returns the gate state, with {@code held} and {@code no-alloc} marks: {@code SERVING}, {@code VERIFYING,held}, or {@code -}. */
+  public static String gate(Node n) {
+    if (!n.hasGate()) {
+      return "-";
+    }
+    StringBuilder s = new StringBuilder(n.getGate().getState().name().replace("GATE_STATE_", ""));
+    if (n.getGate().getHeld()) {
+      s.append(",held");
+    }
+    if (n.getGate().getState() == io.gpuwarden.proto.v1.GateState.GATE_STATE_SERVING && !n.getGate().getAllocatable()) {
+      s.append(",no-alloc");
+    }
+    return s.toString();
   }
 
   /** Returns the most urgent suggested action of the node's verdict, e.g. {@code reboot-node}, or {@code -}. */

@@ -83,6 +83,12 @@ public final class NodeCommand implements Callable<Integer> {
     s.append("driver    ").append(d.getDriverVersion()).append("  NVML ").append(d.getNvmlVersion())
         .append("  CUDA ").append(d.getCudaDriverVersion()).append('\n');
     s.append("verdict   ").append(FleetTable.verdict(n)).append('\n');
+    if (n.hasGate()) {
+      s.append("gate      ").append(n.getGate().getState().name().replace("GATE_STATE_", ""))
+          .append(n.getGate().getAllocatable() ? ", allocatable"
+              : ", not allocatable: " + String.join("; ", n.getGate().getNotAllocatableReasonsList()))
+          .append('\n');
+    }
     for (Reason r : n.getVerdict().getReasonsList()) {
       s.append("  - ").append(r.getState().name().replace("HEALTH_STATE_", "")).append(" [").append(r.getCheck()).append("] ")
           .append(r.getMessage()).append(" -> ").append(FleetTable.actionName(r.getAction()))

@@ -20,17 +20,29 @@ import java.util.function.Predicate;
 /** Serves the Fleet API from the {@link NodeRegistry}. */
 public final class FleetService extends FleetServiceGrpc.FleetServiceImplBase {
   private final NodeRegistry registry;
+  private final java.util.function.Function<String, java.util.Optional<io.gpuwarden.proto.v1.GateStatus>> gate;
 
-  /** Creates the service over {@code registry}. */
+  /** Creates the service over {@code registry}, without gate statuses. */
   public FleetService(NodeRegistry registry) {
+    this(registry, id -> java.util.Optional.empty());
+  }
+
+  /** Creates the service over {@code registry}; each node carries its gate status from {@code gate}. */
+  public FleetService(NodeRegistry registry,
+      java.util.function.Function<String, java.util.Optional<io.gpuwarden.proto.v1.GateStatus>> gate) {
     this.registry = registry;
+    this.gate = gate;
+  }
+
+  private Node withGate(Node n) {
+    return gate.apply(n.getNodeId()).map(g -> n.toBuilder().setGate(g).build()).orElse(n);
   }
 
   @Override
   public void listNodes(ListNodesRequest request, StreamObserver<ListNodesResponse> responses) {
     Predicate<Node> filter = matches(request.getPool(), request.getLabelSelectorMap(), Set.copyOf(request.getNodeIdsList()));
     responses.onNext(ListNodesResponse.newBuilder()
-        .addAllNodes(registry.list(filter, !request.getSummaryOnly()))
+        .addAllNodes(registry.list(filter, !request.getSummaryOnly()).stream().map(this::withGate).toList())
         .build());
     responses.onCompleted();
   }
@@ -43,7 +55,7 @@ public final class FleetService extends FleetServiceGrpc.FleetServiceImplBase {
     }
     registry.get(request.getNodeId(), true).ifPresentOrElse(
         node -> {
-          responses.onNext(GetNodeResponse.newBuilder().setNode(node).build());
+          responses.onNext(GetNodeResponse.newBuilder().setNode(withGate(node)).build());
           responses.onCompleted();
         },
         () -> responses.onError(Status.NOT_FOUND

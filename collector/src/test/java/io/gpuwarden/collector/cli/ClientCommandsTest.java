@@ -94,6 +94,19 @@ class ClientCommandsTest {
   }
 
   @Test
+  void nodesAndNodeShowTheGateState() {
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
+        .until(() -> server.gate().status("gpu-007").isPresent());
+    assertThat(run("nodes", "--collector", address())).isZero();
+    String[] lines = out.toString().split("\n");
+    assertThat(lines[0]).contains("GATE");
+    assertThat(lines[1]).contains("SERVING");
+    out.getBuffer().setLength(0);
+    assertThat(run("node", "gpu-007", "--collector", address())).isZero();
+    assertThat(out.toString()).contains("gate      SERVING, allocatable");
+  }
+
+  @Test
   void nodesJsonIsTheListNodesResponse() throws Exception {
     assertThat(run("nodes", "--json", "--collector", address())).isZero();
     ListNodesResponse.Builder parsed = ListNodesResponse.newBuilder();
