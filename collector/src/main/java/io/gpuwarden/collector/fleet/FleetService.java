@@ -1,5 +1,6 @@
 package io.gpuwarden.collector.fleet;
 
+import io.gpuwarden.collector.CoalescingStream;
 import io.gpuwarden.proto.v1.FleetServiceGrpc;
 import io.gpuwarden.proto.v1.GetNodeRequest;
 import io.gpuwarden.proto.v1.GetNodeResponse;
@@ -12,7 +13,6 @@ import io.gpuwarden.proto.v1.WatchVerdictsResponse;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
@@ -84,47 +84,27 @@ public final class FleetService extends FleetServiceGrpc.FleetServiceImplBase {
         && labels.entrySet().stream().allMatch(e -> e.getValue().equals(node.getLabelsMap().get(e.getKey())));
   }
 
-  /**
-   * One watcher's stream. Pending changes are coalesced per node (only the newest verdict of a
-   * node waits), so a slow reader costs at most one message per node, never an unbounded queue.
-   */
+  /** One watcher: verdict changes matching its filter, coalesced per node. */
   private static final class VerdictWatcher implements NodeRegistry.VerdictListener {
-    private final ServerCallStreamObserver<WatchVerdictsResponse> call;
+    private final CoalescingStream<String, WatchVerdictsResponse> stream;
     private final Predicate<Node> filter;
-    private final Map<String, WatchVerdictsResponse> pending = new LinkedHashMap<>();
 
     VerdictWatcher(ServerCallStreamObserver<WatchVerdictsResponse> call, Predicate<Node> filter) {
-      this.call = call;
+      this.stream = new CoalescingStream<>(call,
+          (older, newer) -> newer.toBuilder().setPreviousState(older.getPreviousState()).build());
       this.filter = filter;
     }
 
     @Override
     public void verdictChanged(Node node, HealthState previous) {
-      if (!filter.test(node)) {
-        return;
+      if (filter.test(node)) {
+        stream.offer(node.getNodeId(), WatchVerdictsResponse.newBuilder().setNodeId(node.getNodeId()).setPool(node.getPool())
+            .setVerdict(node.getVerdict()).setPreviousState(previous).build());
       }
-      synchronized (this) {
-        WatchVerdictsResponse older = pending.remove(node.getNodeId());
-        pending.put(node.getNodeId(), WatchVerdictsResponse.newBuilder()
-            .setNodeId(node.getNodeId())
-            .setPool(node.getPool())
-            .setVerdict(node.getVerdict())
-            .setPreviousState(older != null ? older.getPreviousState() : previous)
-            .build());
-      }
-      drain();
     }
 
-    synchronized void drain() {
-      if (call.isCancelled()) {
-        pending.clear();
-        return;
-      }
-      var it = pending.values().iterator();
-      while (it.hasNext() && call.isReady()) {
-        call.onNext(it.next());
-        it.remove();
-      }
+    void drain() {
+      stream.drain();
     }
   }
 }

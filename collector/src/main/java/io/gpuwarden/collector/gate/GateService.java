@@ -1,5 +1,6 @@
 package io.gpuwarden.collector.gate;
 
+import io.gpuwarden.collector.CoalescingStream;
 import io.gpuwarden.proto.v1.AddNoFlyWindowRequest;
 import io.gpuwarden.proto.v1.AddNoFlyWindowResponse;
 import io.gpuwarden.proto.v1.CompleteRequest;
@@ -39,9 +40,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -232,40 +231,27 @@ public final class GateService extends GateServiceGrpc.GateServiceImplBase {
     }
   }
 
-  /** One watcher; pending changes coalesce per node, so a slow reader never grows memory past one message per node. */
+  /** One watcher: gate status changes matching its filter, coalesced per node. */
   private static final class Watcher implements ReleaseGate.GateListener {
-    private final ServerCallStreamObserver<WatchGateResponse> call;
+    private final CoalescingStream<String, WatchGateResponse> stream;
     private final Predicate<GateStatus> filter;
-    private final Map<String, WatchGateResponse> pending = new LinkedHashMap<>();
 
     Watcher(ServerCallStreamObserver<WatchGateResponse> call, Predicate<GateStatus> filter) {
-      this.call = call;
+      this.stream = new CoalescingStream<>(call,
+          (older, newer) -> newer.toBuilder().setPreviouslyAllocatable(older.getPreviouslyAllocatable()).build());
       this.filter = filter;
     }
 
     @Override
     public void changed(GateStatus status, boolean previouslyAllocatable) {
-      if (!filter.test(status)) {
-        return;
+      if (filter.test(status)) {
+        stream.offer(status.getNodeId(),
+            WatchGateResponse.newBuilder().setStatus(status).setPreviouslyAllocatable(previouslyAllocatable).build());
       }
-      synchronized (this) {
-        WatchGateResponse older = pending.remove(status.getNodeId());
-        pending.put(status.getNodeId(), WatchGateResponse.newBuilder().setStatus(status)
-            .setPreviouslyAllocatable(older != null ? older.getPreviouslyAllocatable() : previouslyAllocatable).build());
-      }
-      drain();
     }
 
-    synchronized void drain() {
-      if (call.isCancelled()) {
-        pending.clear();
-        return;
-      }
-      var it = pending.values().iterator();
-      while (it.hasNext() && call.isReady()) {
-        call.onNext(it.next());
-        it.remove();
-      }
+    void drain() {
+      stream.drain();
     }
   }
 }
