@@ -22,13 +22,11 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -44,23 +42,8 @@ class HostMonitorLogsAndInfinibandTest {
   @TempDir
   Path dir;
 
-  private final AtomicReference<Instant> now = new AtomicReference<>(Instant.now());
-  private final Clock clock = new Clock() {
-    @Override
-    public Instant instant() {
-      return now.get();
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-  };
+  private final TestClock now = TestClock.at(Instant.now());
+  private final Clock clock = now;
   private final List<HostMonitor> open = new ArrayList<>();
   private FakeNvmlState nvml;
 

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.gpuwarden.agent.AgentConfig;
 import io.gpuwarden.agent.FakeNvml;
 import io.gpuwarden.agent.HostMonitor;
+import io.gpuwarden.agent.TestClock;
 import io.gpuwarden.agent.logs.LogConfig;
 import io.gpuwarden.nvml.NvlinkErrorCounter;
 import io.gpuwarden.nvml.fake.FakeNvmlState;
@@ -17,8 +18,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -36,23 +35,8 @@ class RateAndEventChecksThroughFakeNvmlTest {
   @TempDir
   Path dir;
 
-  private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-11-22T10:00:00Z"));
-  private final Clock clock = new Clock() {
-    @Override
-    public Instant instant() {
-      return now.get();
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-  };
+  private final TestClock now = TestClock.at(Instant.parse("2026-11-22T10:00:00Z"));
+  private final Clock clock = now;
   private HostMonitor monitor;
 
   @BeforeEach

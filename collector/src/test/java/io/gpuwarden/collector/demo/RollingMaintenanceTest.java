@@ -2,6 +2,7 @@ package io.gpuwarden.collector.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.gpuwarden.agent.TestClock;
 import io.gpuwarden.collector.fleet.NodeRegistry;
 import io.gpuwarden.collector.fleet.StalenessVerdict;
 import io.gpuwarden.collector.gate.ReleaseGate;
@@ -21,8 +22,6 @@ import java.io.StringWriter;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -31,7 +30,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.AbstractExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -39,23 +37,8 @@ import org.junit.jupiter.api.Test;
 class RollingMaintenanceTest {
   private static final Duration STALE_AFTER = Duration.ofSeconds(5);
 
-  private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-11-30T10:00:00Z"));
-  private final Clock clock = new Clock() {
-    @Override
-    public Instant instant() {
-      return now.get();
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-  };
+  private final TestClock now = TestClock.at(Instant.parse("2026-11-30T10:00:00Z"));
+  private final Clock clock = now;
   private final StringWriter printed = new StringWriter();
   private final NodeRegistry registry = new NodeRegistry(clock, new StalenessVerdict(STALE_AFTER));
   private final ReleaseGate gate = new ReleaseGate(SqliteGateStore.inMemory(), registry, RollingMaintenance.gatePolicy(8),

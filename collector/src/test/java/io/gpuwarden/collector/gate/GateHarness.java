@@ -1,5 +1,6 @@
 package io.gpuwarden.collector.gate;
 
+import io.gpuwarden.agent.TestClock;
 import io.gpuwarden.collector.fleet.NodeRegistry;
 import io.gpuwarden.collector.fleet.StalenessVerdict;
 import io.gpuwarden.proto.v1.AgentHello;
@@ -17,12 +18,9 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A gate over a real SQLite store and the collector's real node registry, fed with agent hellos
@@ -32,23 +30,8 @@ import java.util.concurrent.atomic.AtomicReference;
 final class GateHarness implements AutoCloseable {
   static final Duration STALE_AFTER = Duration.ofSeconds(10);
 
-  final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-11-30T10:00:00Z"));
-  final Clock clock = new Clock() {
-    @Override
-    public Instant instant() {
-      return now.get();
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-  };
+  final TestClock now = TestClock.at(Instant.parse("2026-11-30T10:00:00Z"));
+  final Clock clock = now;
   final Path dir;
   final GateConfig config;
   NodeRegistry registry;
