@@ -9,6 +9,7 @@ import io.gpuwarden.collector.gate.GateService;
 import io.gpuwarden.collector.gate.GateStore;
 import io.gpuwarden.collector.gate.ReleaseGate;
 import io.gpuwarden.collector.gate.SqliteGateStore;
+import io.gpuwarden.collector.ingest.DurableAcks;
 import io.gpuwarden.collector.ingest.IngestService;
 import io.gpuwarden.collector.metrics.CollectorMetrics;
 import io.gpuwarden.proto.v1.FleetServiceGrpc;
@@ -95,7 +96,9 @@ public final class CollectorServer implements AutoCloseable {
             + config.adminTokens().orElse(d.resolve("admin.tokens")))
         .orElse("gate state in memory only (no --data-dir): it does not survive a restart"));
     ReleaseGate gate = new ReleaseGate(store, registry, config.gate(), config.staleAfter(), clock);
-    builder.addService(new IngestService(registry, config.collectorId()))
+    DurableAcks acks = new DurableAcks(gate.restoredApplied());
+    gate.addDurableListener(acks);
+    builder.addService(new IngestService(registry, config.collectorId(), acks))
         .addService(new FleetService(registry, gate::status))
         .addService(ServerInterceptors.intercept(new GateService(gate), new AdminAuthInterceptor(tokens)))
         .addService(health.getHealthService())

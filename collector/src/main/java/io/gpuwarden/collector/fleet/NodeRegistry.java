@@ -54,18 +54,32 @@ public final class NodeRegistry {
     void verdictChanged(Node node, HealthState previous);
   }
 
-  /** Receives the notable events (severity WARNING or above) of applied batches, once each. */
+  /** Hears of every batch applied (once each; replays of applied batches are not applied again). */
   @FunctionalInterface
-  public interface EventListener {
-    /** {@code events} arrived from {@code nodeId}. Called without any registry lock held; must not block. */
-    void eventsReceived(String nodeId, List<Event> events);
+  public interface BatchListener {
+    /**
+     * The batch {@code sequence} of {@code streamId} from {@code nodeId} was applied; {@code notable}
+     * are its events of severity WARNING or above. Called without any registry lock held, in
+     * sequence order per stream; must not block.
+     */
+    void batchApplied(String nodeId, String streamId, long sequence, List<Event> notable);
   }
 
-  private final List<EventListener> eventListeners = new CopyOnWriteArrayList<>();
+  private final List<BatchListener> batchListeners = new CopyOnWriteArrayList<>();
+  private final Map<String, Long> restoredApplied = new ConcurrentHashMap<>();
 
-  /** Adds an event listener. */
-  public void addEventListener(EventListener listener) {
-    eventListeners.add(listener);
+  /** Adds a batch listener. */
+  public void addBatchListener(BatchListener listener) {
+    batchListeners.add(listener);
+  }
+
+  /**
+   * Tells the registry that batches up to {@code sequence} of {@code streamId} were applied by an
+   * earlier run (restored from the durable store): a reconnecting agent resumes after it and
+   * replays of those batches are not applied again.
+   */
+  public void restoreApplied(String nodeId, String streamId, long sequence) {
+    restoredApplied.merge(nodeId + "\n" + streamId, sequence, Math::max);
   }
 
   /** A connected agent stream, returned by {@link #hello}. */
@@ -100,7 +114,8 @@ public final class NodeRegistry {
     synchronized (state) {
       state.hello = hello;
       state.connectedToken = ++state.tokens;
-      long applied = state.appliedByStream.getOrDefault(hello.getStreamId(), 0L);
+      long applied = state.appliedByStream.getOrDefault(hello.getStreamId(),
+          restoredApplied.getOrDefault(hello.getNodeId() + "\n" + hello.getStreamId(), 0L));
       state.appliedByStream.put(hello.getStreamId(), applied);
       state.currentStream = hello.getStreamId();
       if (!state.bootId.equals(hello.getBootId())) {
@@ -177,10 +192,8 @@ public final class NodeRegistry {
         notable.add(e);
       }
     }
-    if (!notable.isEmpty()) {
-      for (EventListener l : eventListeners) {
-        l.eventsReceived(session.nodeId(), notable);
-      }
+    for (BatchListener l : batchListeners) {
+      l.batchApplied(session.nodeId(), session.streamId(), applied, notable);
     }
     return applied;
   }

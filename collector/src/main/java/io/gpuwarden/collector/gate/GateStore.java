@@ -25,16 +25,30 @@ public interface GateStore extends AutoCloseable {
    * @param queue lock requests waiting for budget or a no-fly window to end, in queue order
    * @param windows every no-fly window not removed (past ones too)
    * @param budgets the budget settings and counters of every pool that has any
+   * @param applied the highest batch sequence applied durably per agent stream
    */
-  record Snapshot(List<GateStatus> nodes, List<QueuedLock> queue, List<NoFlyWindow> windows, List<Budget> budgets) {
+  record Snapshot(List<GateStatus> nodes, List<QueuedLock> queue, List<NoFlyWindow> windows, List<Budget> budgets,
+      List<AppliedSequence> applied) {
+    /** A snapshot without ingest state. */
+    public Snapshot(List<GateStatus> nodes, List<QueuedLock> queue, List<NoFlyWindow> windows, List<Budget> budgets) {
+      this(nodes, queue, windows, budgets, List.of());
+    }
+
     /** Copies the lists. */
     public Snapshot {
+      applied = List.copyOf(applied);
       nodes = List.copyOf(nodes);
       queue = List.copyOf(queue);
       windows = List.copyOf(windows);
       budgets = List.copyOf(budgets);
     }
   }
+
+  /**
+   * The highest sequence of one agent stream whose batch (and its events) is stored: a restarted
+   * collector tells the agent to resume after it, so each batch is applied once.
+   */
+  record AppliedSequence(String nodeId, String streamId, long sequence) {}
 
   /** Loads the whole state. */
   Snapshot load();

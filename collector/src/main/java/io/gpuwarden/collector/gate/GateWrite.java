@@ -40,6 +40,18 @@ public final class GateWrite {
   private final List<NoFlyWindow> windows = new ArrayList<>();
   private final List<String> removedWindows = new ArrayList<>();
   private final List<Budget> budgets = new ArrayList<>();
+  private final List<GateStore.AppliedSequence> applied = new ArrayList<>();
+
+  /** Records that every batch of {@code streamId} up to {@code sequence} is applied (never lowers it). */
+  public GateWrite putApplied(String nodeId, String streamId, long sequence) {
+    applied.add(new GateStore.AppliedSequence(requireNonNull(nodeId, "nodeId"), requireNonNull(streamId, "streamId"), sequence));
+    return this;
+  }
+
+  /** Applied sequences to record. */
+  public List<GateStore.AppliedSequence> applied() {
+    return List.copyOf(applied);
+  }
 
   /** Upserts the status of {@code status.getNodeId()}. */
   public GateWrite putNode(GateStatus status) {
@@ -95,7 +107,7 @@ public final class GateWrite {
   /** Returns true when the write changes nothing. */
   public boolean isEmpty() {
     return nodes.isEmpty() && history.isEmpty() && enqueued.isEmpty() && dequeued.isEmpty() && windows.isEmpty()
-        && removedWindows.isEmpty() && budgets.isEmpty();
+        && removedWindows.isEmpty() && budgets.isEmpty() && applied.isEmpty();
   }
 
   /** Node statuses to upsert, in order. */

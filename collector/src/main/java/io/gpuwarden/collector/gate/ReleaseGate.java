@@ -86,7 +86,10 @@ public final class ReleaseGate implements AutoCloseable {
   private final Map<String, Deque<Instant>> unhealthyTurns = new HashMap<>();
   private final Map<String, HealthState> lastVerdicts = new HashMap<>();
   private final Map<String, GateStatus> published = new HashMap<>();
-  private final ConcurrentLinkedQueue<GateWrite.NodeHistory> pendingHistory = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<Pending> pendingHistory = new ConcurrentLinkedQueue<>();
+  /** Drained by a pass whose write failed: written first by the next one. */
+  private final Deque<Pending> retry = new ArrayDeque<>();
+  private final List<DurableListener> durableListeners = new CopyOnWriteArrayList<>();
   private final AtomicInteger pendingHistorySize = new AtomicInteger();
   private final AtomicLong droppedHistory = new AtomicLong();
   private final AtomicLong storeFailures = new AtomicLong();
@@ -94,6 +97,32 @@ public final class ReleaseGate implements AutoCloseable {
   private final ScheduledExecutorService ticker;
   private long nextQueueSequence;
   private volatile String lastStoreError = "";
+
+  /**
+   * What waits to be written with the next pass: history entries of a node and, for an applied
+   * batch, its stream and sequence — written in the same transaction as the batch's events, so a
+   * batch is durable with its events or not at all.
+   */
+  private record Pending(String nodeId, List<HistoryEntry> entries, String streamId, long sequence) {}
+
+  /** Hears when batches are durable: every batch of {@code streamId} up to {@code sequence} is stored. */
+  @FunctionalInterface
+  public interface DurableListener {
+    /** Called on the gate's thread after the commit; must not block. */
+    void durable(String nodeId, String streamId, long sequence);
+  }
+
+  /** Adds a listener of durable batches (the ingest service acknowledges them to agents). */
+  public void addDurableListener(DurableListener l) {
+    durableListeners.add(l);
+  }
+
+  /** Returns the batch sequences stored per (node, stream) when the gate started, to restore in the registry. */
+  public List<GateStore.AppliedSequence> restoredApplied() {
+    return restoredApplied;
+  }
+
+  private List<GateStore.AppliedSequence> restoredApplied = List.of();
 
   /** Receives gate status changes (state, hold, allocatable). Called on the gate's thread; must not block. */
   @FunctionalInterface
@@ -122,8 +151,10 @@ public final class ReleaseGate implements AutoCloseable {
     }
     snapshot.windows().forEach(w -> windows.put(w.getId(), w));
     snapshot.budgets().forEach(b -> budgets.put(b.getPool(), b));
+    restoredApplied = snapshot.applied();
+    restoredApplied.forEach(a -> registry.restoreApplied(a.nodeId(), a.streamId(), a.sequence()));
     registry.addListener(this::verdictChanged);
-    registry.addEventListener(this::eventsReceived);
+    registry.addBatchListener(this::batchApplied);
     this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "gpuwarden-gate");
       t.setDaemon(true);
@@ -166,19 +197,71 @@ public final class ReleaseGate implements AutoCloseable {
         .setVerdict(node.getVerdict()).build());
   }
 
-  private void eventsReceived(String nodeId, List<Event> events) {
+  private void batchApplied(String nodeId, String streamId, long sequence, List<Event> events) {
+    List<HistoryEntry> entries = new ArrayList<>(events.size());
     for (Event e : events) {
-      offerHistory(nodeId, HistoryEntry.newBuilder().setTime(e.hasTime() ? e.getTime() : ts(clock.instant())).setEvent(e).build());
+      entries.add(HistoryEntry.newBuilder().setTime(e.hasTime() ? e.getTime() : ts(clock.instant())).setEvent(e).build());
     }
+    offer(new Pending(nodeId, entries, streamId, sequence));
   }
 
   private void offerHistory(String nodeId, HistoryEntry entry) {
+    offer(new Pending(nodeId, List.of(entry), null, 0));
+  }
+
+  private void offer(Pending p) {
     if (pendingHistorySize.incrementAndGet() > PENDING_HISTORY_LIMIT) {
-      pendingHistorySize.decrementAndGet();
-      droppedHistory.incrementAndGet();
-      return;
+      // Full (the store cannot keep up): keep the batch marker so agents still get their acks, drop the entries.
+      droppedHistory.addAndGet(p.entries().size());
+      if (p.streamId() == null) {
+        pendingHistorySize.decrementAndGet();
+        return;
+      }
+      p = new Pending(p.nodeId(), List.of(), p.streamId(), p.sequence());
     }
-    pendingHistory.add(new GateWrite.NodeHistory(nodeId, entry));
+    pendingHistory.add(p);
+  }
+
+  /** Moves up to {@code max} pending entries into {@code write}; returns them (to retry on failure) and the durable marks. */
+  private List<Pending> drain(GateWrite write, int max) {
+    List<Pending> drained = new ArrayList<>();
+    while (drained.size() < max && !retry.isEmpty()) {
+      drained.add(retry.pollFirst());
+    }
+    Pending p;
+    while (drained.size() < max && (p = pendingHistory.poll()) != null) {
+      pendingHistorySize.decrementAndGet();
+      drained.add(p);
+    }
+    Map<List<String>, Long> marks = new LinkedHashMap<>();
+    for (Pending d : drained) {
+      for (HistoryEntry e : d.entries()) {
+        write.appendHistory(d.nodeId(), e);
+      }
+      if (d.streamId() != null) {
+        marks.merge(List.of(d.nodeId(), d.streamId()), d.sequence(), Math::max);
+      }
+    }
+    marks.forEach((k, seq) -> write.putApplied(k.get(0), k.get(1), seq));
+    return drained;
+  }
+
+  /** After a successful write: tells the durable listeners. */
+  private void durable(List<Pending> drained) {
+    Map<List<String>, Long> marks = new LinkedHashMap<>();
+    for (Pending d : drained) {
+      if (d.streamId() != null) {
+        marks.merge(List.of(d.nodeId(), d.streamId()), d.sequence(), Math::max);
+      }
+    }
+    marks.forEach((k, seq) -> durableListeners.forEach(l -> l.durable(k.get(0), k.get(1), seq)));
+  }
+
+  /** After a failed write: the drained entries go first next time. */
+  private void retryLater(List<Pending> drained) {
+    for (int i = drained.size() - 1; i >= 0; i--) {
+      retry.addFirst(drained.get(i));
+    }
   }
 
   // ---------------------------------------------------------------- evaluation
@@ -231,13 +314,7 @@ public final class ReleaseGate implements AutoCloseable {
     Map<String, GateStatus> view = new HashMap<>(statuses);
     view.putAll(next);
     Map<String, GateStatus> granted = grantQueued(view, byId, now, write);
-    int drained = 0;
-    GateWrite.NodeHistory h;
-    while (drained < 10_000 && (h = pendingHistory.poll()) != null) {
-      pendingHistorySize.decrementAndGet();
-      write.appendHistory(h.nodeId(), h.entry());
-      drained++;
-    }
+    List<Pending> drained = drain(write, 20_000);
     if (!write.isEmpty()) {
       try {
         store.write(write);
@@ -245,10 +322,12 @@ public final class ReleaseGate implements AutoCloseable {
       } catch (GateStoreException e) {
         storeFailures.incrementAndGet();
         lastStoreError = e.getMessage();
+        retryLater(drained);
         log.warning("gate store write failed; the changes of this pass are not applied and will be retried: " + e.getMessage());
         return;
       }
     }
+    durable(drained);
     statuses.putAll(next);
     granted.forEach((id, status) -> {
       queue.remove(id);
@@ -494,14 +573,19 @@ public final class ReleaseGate implements AutoCloseable {
   }
 
   private void flushHistory() {
-    GateWrite w = new GateWrite();
-    GateWrite.NodeHistory h;
-    while ((h = pendingHistory.poll()) != null) {
-      pendingHistorySize.decrementAndGet();
-      w.appendHistory(h.nodeId(), h.entry());
-    }
-    if (!w.isEmpty()) {
-      store.write(w);
+    while (!retry.isEmpty() || !pendingHistory.isEmpty()) {
+      GateWrite w = new GateWrite();
+      List<Pending> drained = drain(w, 20_000);
+      if (w.isEmpty()) {
+        return;
+      }
+      try {
+        store.write(w);
+      } catch (GateStoreException e) {
+        retryLater(drained);
+        throw e;
+      }
+      durable(drained);
     }
   }
 

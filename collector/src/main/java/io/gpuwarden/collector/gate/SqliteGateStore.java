@@ -44,7 +44,7 @@ import java.util.List;
  */
 public final class SqliteGateStore implements GateStore {
   /** The schema version this code writes and reads ({@code PRAGMA user_version}). */
-  static final int SCHEMA_VERSION = 1;
+  static final int SCHEMA_VERSION = 2;
   /** The database file name inside the data directory. */
   static final String FILE_NAME = "gate.db";
 
@@ -57,6 +57,9 @@ public final class SqliteGateStore implements GateStore {
         + " pool TEXT NOT NULL, lock BLOB NOT NULL)",
     "CREATE TABLE IF NOT EXISTS no_fly (id TEXT PRIMARY KEY, pool TEXT NOT NULL, window BLOB NOT NULL)",
     "CREATE TABLE IF NOT EXISTS budget (pool TEXT PRIMARY KEY, budget BLOB NOT NULL)",
+    // version 2: the highest batch sequence applied durably per agent stream
+    "CREATE TABLE IF NOT EXISTS ingest_applied (node_id TEXT NOT NULL, stream_id TEXT NOT NULL, sequence INTEGER NOT NULL,"
+        + " PRIMARY KEY (node_id, stream_id))",
   };
 
   private final Path file;
@@ -134,7 +137,8 @@ public final class SqliteGateStore implements GateStore {
       }
       statement.execute("PRAGMA synchronous = FULL");
       statement.execute("PRAGMA foreign_keys = ON");
-      if (version == 0) {
+      if (version < SCHEMA_VERSION) {
+        // Every statement is CREATE ... IF NOT EXISTS: creating from scratch and upgrading are the same.
         inTransaction(connection, "BEGIN IMMEDIATE", c -> {
           for (String ddl : SCHEMA) {
             statement.execute(ddl);
@@ -163,7 +167,8 @@ public final class SqliteGateStore implements GateStore {
           readBlobs(c, "SELECT node_id, status FROM gate_node ORDER BY node_id", "gate_node", GateStatus::parseFrom),
           readQueue(c),
           readBlobs(c, "SELECT id, window FROM no_fly ORDER BY id", "no_fly", NoFlyWindow::parseFrom),
-          readBlobs(c, "SELECT pool, budget FROM budget ORDER BY pool", "budget", Budget::parseFrom)));
+          readBlobs(c, "SELECT pool, budget FROM budget ORDER BY pool", "budget", Budget::parseFrom),
+          readApplied(c)));
     } catch (SQLException e) {
       throw new GateStoreException("gate store " + file + ": cannot load: " + e.getMessage(), e);
     }
@@ -269,6 +274,18 @@ public final class SqliteGateStore implements GateStore {
       }
     }
     deleteByKey(c, "DELETE FROM no_fly WHERE id = ?", write.removedWindows());
+    if (!write.applied().isEmpty()) {
+      // Never lower a stream's sequence: MAX keeps the write idempotent and order-free.
+      try (PreparedStatement put = c.prepareStatement("INSERT INTO ingest_applied (node_id, stream_id, sequence) VALUES (?, ?, ?)"
+          + " ON CONFLICT (node_id, stream_id) DO UPDATE SET sequence = MAX(sequence, excluded.sequence)")) {
+        for (GateStore.AppliedSequence a : write.applied()) {
+          put.setString(1, a.nodeId());
+          put.setString(2, a.streamId());
+          put.setLong(3, a.sequence());
+          put.executeUpdate();
+        }
+      }
+    }
     if (!write.budgets().isEmpty()) {
       try (PreparedStatement put = c.prepareStatement("INSERT OR REPLACE INTO budget (pool, budget) VALUES (?, ?)")) {
         for (Budget budget : write.budgets()) {
@@ -278,6 +295,17 @@ public final class SqliteGateStore implements GateStore {
         }
       }
     }
+  }
+
+  private static List<GateStore.AppliedSequence> readApplied(Connection c) throws SQLException {
+    List<GateStore.AppliedSequence> out = new java.util.ArrayList<>();
+    try (Statement s = c.createStatement();
+        ResultSet r = s.executeQuery("SELECT node_id, stream_id, sequence FROM ingest_applied ORDER BY node_id, stream_id")) {
+      while (r.next()) {
+        out.add(new GateStore.AppliedSequence(r.getString(1), r.getString(2), r.getLong(3)));
+      }
+    }
+    return out;
   }
 
   private static void deleteByKey(Connection c, String sql, List<String> keys) throws SQLException {

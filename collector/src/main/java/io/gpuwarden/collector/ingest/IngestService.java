@@ -13,8 +13,10 @@ import io.grpc.stub.StreamObserver;
 import java.util.logging.Logger;
 
 /**
- * Receives agents' ingest streams: a hello, then batches, each acknowledged with the highest
- * contiguous sequence applied.
+ * Receives agents' ingest streams: a hello, then batches. A batch is acknowledged once it is
+ * durable (stored with its events, {@link DurableAcks}), not when it is applied; a reconnecting
+ * agent resumes after the last durable batch, and replays of batches already applied are not
+ * applied again.
  *
  * <p>Inbound flow control is gRPC's automatic one: the next message is requested only after
  * {@code onNext} returned, so a collector that applies slowly slows its agents down instead of
@@ -25,11 +27,13 @@ public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase
 
   private final NodeRegistry registry;
   private final String collectorId;
+  private final DurableAcks acks;
 
-  /** Creates the service over {@code registry}. */
-  public IngestService(NodeRegistry registry, String collectorId) {
+  /** Creates the service over {@code registry}, acknowledging batches as {@code acks} says they are durable. */
+  public IngestService(NodeRegistry registry, String collectorId, DurableAcks acks) {
     this.registry = registry;
     this.collectorId = collectorId;
+    this.acks = acks;
   }
 
   @Override
@@ -55,6 +59,8 @@ public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase
     private final ServerCallStreamObserver<IngestResponse> responses;
     private NodeRegistry.Session session;
     private boolean done;
+    private long lastAck;
+    private final java.util.function.LongConsumer acker = this::ack;
 
     AgentStream(ServerCallStreamObserver<IngestResponse> responses) {
       this.responses = responses;
@@ -72,8 +78,11 @@ public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase
             fail(Status.FAILED_PRECONDITION.withDescription("a batch arrived before the hello; send AgentHello first"));
             return;
           }
-          long acked = registry.apply(session, request.getBatch());
-          responses.onNext(IngestResponse.newBuilder().setAck(Ack.newBuilder().setAcknowledgedSequence(acked)).build());
+          registry.apply(session, request.getBatch());
+          long durable = acks.durable(session.nodeId(), session.streamId());
+          if (request.getBatch().getSequence() <= durable) {
+            send(durable); // a replay of a batch already stored: nothing will make it durable again; say so again
+          }
         }
         default -> fail(Status.INVALID_ARGUMENT.withDescription("empty ingest message: set hello or batch"));
       }
@@ -90,30 +99,49 @@ public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase
         return;
       }
       session = registry.hello(hello);
+      acks.attach(session.nodeId(), session.streamId(), acker);
+      long resume = Math.min(session.acknowledgedSequence(), acks.durable(session.nodeId(), session.streamId()));
+      lastAck = resume;
       log.info("agent connected: node=" + hello.getNodeId() + " pool=" + hello.getPool() + " gpus="
-          + hello.getInventory().getGpusCount() + " version=" + hello.getAgentVersion() + " resume after "
-          + session.acknowledgedSequence());
+          + hello.getInventory().getGpusCount() + " version=" + hello.getAgentVersion() + " resume after " + resume);
       responses.onNext(IngestResponse.newBuilder()
           .setHelloAccepted(HelloAccepted.newBuilder()
-              .setAcknowledgedSequence(session.acknowledgedSequence())
+              .setAcknowledgedSequence(resume)
               .setCollectorId(collectorId))
           .build());
     }
 
-    private void fail(Status status) {
+    /** Acknowledges everything up to {@code sequence} (called by {@link DurableAcks}, any thread). */
+    synchronized void ack(long sequence) {
+      if (done || session == null || sequence <= lastAck) {
+        return;
+      }
+      send(sequence);
+    }
+
+    private void send(long sequence) {
+      lastAck = Math.max(lastAck, sequence);
+      responses.onNext(IngestResponse.newBuilder().setAck(Ack.newBuilder().setAcknowledgedSequence(sequence)).build());
+    }
+
+    private void closed() {
       done = true;
       if (session != null) {
+        acks.detach(session.nodeId(), session.streamId(), acker);
         registry.disconnected(session);
       }
+    }
+
+    private void fail(Status status) {
+      closed();
       log.warning("refusing ingest stream" + (session != null ? " of node " + session.nodeId() : "") + ": " + status.getDescription());
       responses.onError(status.asRuntimeException());
     }
 
     @Override
     public synchronized void onError(Throwable t) {
-      done = true;
+      closed();
       if (session != null) {
-        registry.disconnected(session);
         log.info("agent stream of node " + session.nodeId() + " broke: " + Status.fromThrowable(t));
       }
     }
@@ -123,9 +151,8 @@ public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase
       if (done) {
         return;
       }
-      done = true;
+      closed();
       if (session != null) {
-        registry.disconnected(session);
         log.info("agent of node " + session.nodeId() + " closed its stream");
       }
       responses.onCompleted();

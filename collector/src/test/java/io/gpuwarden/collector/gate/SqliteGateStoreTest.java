@@ -201,14 +201,14 @@ class SqliteGateStoreTest {
     Path file = dataDir.resolve("gate.db");
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
         Statement s = c.createStatement()) {
-      s.execute("PRAGMA user_version = 2");
+      s.execute("PRAGMA user_version = 3");
     }
 
     assertThatThrownBy(() -> SqliteGateStore.open(dataDir))
         .isInstanceOf(GateStoreException.class)
         .hasMessageContaining(file.toAbsolutePath().toString())
-        .hasMessageContaining("schema version 2")
-        .hasMessageContaining("version 1");
+        .hasMessageContaining("schema version 3")
+        .hasMessageContaining("version 2");
   }
 
   @Test

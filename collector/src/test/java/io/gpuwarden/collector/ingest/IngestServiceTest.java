@@ -68,6 +68,16 @@ class IngestServiceTest {
       return r;
     }
 
+    /** Reads answers until an ack of {@code sequence} or more: acks are cumulative and sent once batches are durable. */
+    long ackAtLeast(long sequence) throws InterruptedException {
+      while (true) {
+        IngestResponse r = next();
+        if (r.hasAck() && r.getAck().getAcknowledgedSequence() >= sequence) {
+          return r.getAck().getAcknowledgedSequence();
+        }
+      }
+    }
+
     Status error() throws InterruptedException {
       Throwable t = errors.poll(5, TimeUnit.SECONDS);
       assertThat(t).as("an error within 5 s").isNotNull();
@@ -116,9 +126,7 @@ class IngestServiceTest {
     first.send(batch(1, 40));
     first.send(batch(2, 40));
     first.send(batch(3, 40));
-    first.next();
-    first.next();
-    first.next();
+    assertThat(first.ackAtLeast(3)).isEqualTo(3);
     first.requests.onCompleted();
 
     Stream second = new Stream();
