@@ -4,6 +4,8 @@ import com.google.protobuf.Duration;
 import io.gpuwarden.agent.source.ProtoTime;
 import io.gpuwarden.agent.uplink.Backoff;
 import io.gpuwarden.agent.uplink.IngestUplink;
+import io.gpuwarden.agent.uplink.Spool;
+import io.gpuwarden.agent.uplink.SpoolStats;
 import io.gpuwarden.proto.v1.AgentHello;
 import io.gpuwarden.proto.v1.CheckResult;
 import io.gpuwarden.proto.v1.Component;
@@ -17,7 +19,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
@@ -53,7 +54,7 @@ public final class Agent implements AutoCloseable {
   private final ScheduledExecutorService uplinkTimers;
   private final ScheduledExecutorService watchdog;
   private final IngestUplink uplink;
-  private final String streamId = UUID.randomUUID().toString();
+  private final Spool spool;
   private final Instant startedAt;
   private final AtomicLong samplingCycles = new AtomicLong();
   private final AtomicBoolean cyclePending = new AtomicBoolean();
@@ -62,11 +63,12 @@ public final class Agent implements AutoCloseable {
   private volatile boolean closed;
   private long helloInventoryVersion;
 
-  private Agent(AgentConfig config, Clock clock, HostMonitor monitor, ManagedChannel channel) {
+  private Agent(AgentConfig config, Clock clock, HostMonitor monitor, ManagedChannel channel, Spool spool) {
     this.config = config;
     this.clock = clock;
     this.monitor = monitor;
     this.channel = channel;
+    this.spool = spool;
     this.startedAt = clock.instant();
     this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("gpuwarden-sampler"));
     // Reconnect timers and the watchdog run apart from sampling: they must work while it is stuck.
@@ -75,7 +77,7 @@ public final class Agent implements AutoCloseable {
     this.helloInventoryVersion = monitor.inventoryVersion();
     this.uplink = new IngestUplink(channel, hello(), uplinkTimers,
         new Backoff(config.reconnectInitialBackoff(), config.reconnectMaxBackoff(), () -> ThreadLocalRandom.current().nextDouble()),
-        config.unackedBatchLimit());
+        spool);
   }
 
   /**
@@ -97,7 +99,8 @@ public final class Agent implements AutoCloseable {
         .keepAliveTime(30, TimeUnit.SECONDS)
         .keepAliveTimeout(10, TimeUnit.SECONDS)
         .build();
-    Agent agent = new Agent(config, clock, monitor, channel);
+    // The spool continues the stream a previous run left (same id, next sequence, its batches).
+    Agent agent = new Agent(config, clock, monitor, channel, Spool.open(config.spool()));
     self[0] = agent;
     log.info(agent.summary());
     agent.uplink.start();
@@ -116,6 +119,7 @@ public final class Agent implements AutoCloseable {
         + "; logs " + (monitor.logSources().isEmpty() ? "none" : String.join(", ", monitor.logSources()))
         + "; checks " + monitor.checkNames() + "; state in " + config.stateDir()
         + monitor.stateError().map(e -> " (" + e + ")").orElse("")
+        + "; " + spool.describe()
         + "; collector " + config.collectorTarget() + ", every " + config.sampleInterval().toMillis() + "ms";
   }
 
@@ -129,7 +133,7 @@ public final class Agent implements AutoCloseable {
         .setAgentVersion(AgentVersion.get())
         .setInventory(Inventory.newBuilder().setDriver(monitor.driver()).addAllGpus(monitor.inventory())
             .addAllInfinibandPorts(monitor.infinibandInventory()))
-        .setStreamId(streamId)
+        .setStreamId(spool.streamId())
         .setAgentStartedAt(ProtoTime.of(startedAt))
         .setSampleInterval(Duration.newBuilder()
             .setSeconds(config.sampleInterval().getSeconds())
@@ -247,7 +251,8 @@ public final class Agent implements AutoCloseable {
 
   /**
    * Stops sampling, waits up to 5 s for the collector to acknowledge what was sampled, then closes
-   * the stream, the channel and NVML. Idempotent.
+   * the stream and writes what is still unacknowledged to the spool's disk for the next start, then
+   * closes the channel and NVML. Idempotent.
    */
   @Override
   public void close() {
@@ -267,7 +272,15 @@ public final class Agent implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    uplink.close();
+    uplink.close(); // closes the spool: unacknowledged batches go to disk
+    SpoolStats left = spool.stats();
+    if (left.diskBatches() > 0) {
+      log.info(left.diskBatches() + " unacknowledged batches left spooled in " + config.spool().directory()
+          + " for the next start");
+    } else if (left.memoryBatches() > 0) {
+      log.warning(left.memoryBatches() + " unacknowledged batches lost: the spool has no usable disk"
+          + left.diskProblem().map(p -> " (" + p + ")").orElse(""));
+    }
     uplinkTimers.shutdownNow();
     channel.shutdown();
     try {

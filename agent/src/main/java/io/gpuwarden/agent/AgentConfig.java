@@ -6,6 +6,7 @@ import io.gpuwarden.agent.check.CheckConfig;
 import io.gpuwarden.agent.check.xid.XidPolicy;
 import io.gpuwarden.agent.host.HostIdentity;
 import io.gpuwarden.agent.logs.LogConfig;
+import io.gpuwarden.agent.uplink.SpoolConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -29,8 +30,8 @@ import java.util.TreeMap;
  * @param bootIdFile file holding the Linux boot id
  * @param reconnectInitialBackoff first wait before reconnecting after the stream fails
  * @param reconnectMaxBackoff cap of the exponential reconnect backoff
- * @param unackedBatchLimit batches kept in memory until the collector acknowledges them; past
- *     this the oldest are dropped and counted
+ * @param spool where unacknowledged batches are kept: the newest in memory, older ones in a
+ *     capped disk directory (a relative directory is resolved against {@code stateDir})
  * @param nvmlTimeout deadline of one GPU's reads in one cycle; a GPU that misses it is unresponsive
  * @param stateDir directory for durable agent state (Xid history, first inventory of the boot)
  * @param checks thresholds and switches of the health checks
@@ -49,7 +50,7 @@ public record AgentConfig(
     Path bootIdFile,
     Duration reconnectInitialBackoff,
     Duration reconnectMaxBackoff,
-    int unackedBatchLimit,
+    SpoolConfig spool,
     Duration nvmlTimeout,
     Path stateDir,
     CheckConfig checks,
@@ -67,8 +68,8 @@ public record AgentConfig(
   public static final Duration DEFAULT_RECONNECT_INITIAL_BACKOFF = Duration.ofMillis(200);
   /** Default reconnect wait cap. */
   public static final Duration DEFAULT_RECONNECT_MAX_BACKOFF = Duration.ofSeconds(30);
-  /** Default unacknowledged batch limit: ten minutes at the default interval. */
-  public static final int DEFAULT_UNACKED_BATCH_LIMIT = 600;
+  /** Default unacknowledged batches kept in memory: ten minutes at the default interval. */
+  public static final int DEFAULT_UNACKED_BATCH_LIMIT = SpoolConfig.DEFAULT_MEMORY_BATCHES;
   /** Default deadline of one GPU's reads per cycle. */
   public static final Duration DEFAULT_NVML_TIMEOUT = Duration.ofSeconds(2);
   /** Default state directory. */
@@ -111,12 +112,15 @@ public record AgentConfig(
     requireNonNull(xidPolicy, "xidPolicy");
     requireNonNull(sysfsRoot, "sysfsRoot");
     requireNonNull(logs, "logs");
+    spool = requireNonNull(spool, "spool").resolvedAgainst(stateDir);
     if (nvmlTimeout.compareTo(Duration.ofMillis(10)) < 0) {
       throw new IllegalArgumentException("NVML timeout must be at least 10ms, got " + nvmlTimeout.toMillis() + "ms");
     }
-    if (unackedBatchLimit < 1) {
-      throw new IllegalArgumentException("unacked batch limit must be at least 1, got " + unackedBatchLimit);
-    }
+  }
+
+  /** Returns how many unacknowledged batches are kept in memory, {@code spool().memoryBatches()}. */
+  public int unackedBatchLimit() {
+    return spool.memoryBatches();
   }
 
   /** Returns a builder with every default set; the node id defaults to the host name. */
@@ -136,7 +140,8 @@ public record AgentConfig(
     private Path bootIdFile = HostIdentity.DEFAULT_BOOT_ID_FILE;
     private Duration reconnectInitialBackoff = DEFAULT_RECONNECT_INITIAL_BACKOFF;
     private Duration reconnectMaxBackoff = DEFAULT_RECONNECT_MAX_BACKOFF;
-    private int unackedBatchLimit = DEFAULT_UNACKED_BATCH_LIMIT;
+    private SpoolConfig spool = SpoolConfig.defaults();
+    private Integer unackedBatchLimit;
     private Duration nvmlTimeout = DEFAULT_NVML_TIMEOUT;
     private Path stateDir = DEFAULT_STATE_DIR;
     private CheckConfig checks = CheckConfig.defaults();
@@ -237,9 +242,15 @@ public record AgentConfig(
       return this;
     }
 
-    /** Sets how many unacknowledged batches are kept. */
+    /** Sets how many unacknowledged batches are kept in memory; wins over {@link #spool}'s. */
     public Builder unackedBatchLimit(int unackedBatchLimit) {
       this.unackedBatchLimit = unackedBatchLimit;
+      return this;
+    }
+
+    /** Sets the spool of unacknowledged batches. */
+    public Builder spool(SpoolConfig spool) {
+      this.spool = requireNonNull(spool, "spool");
       return this;
     }
 
@@ -256,7 +267,7 @@ public record AgentConfig(
           bootIdFile,
           reconnectInitialBackoff,
           reconnectMaxBackoff,
-          unackedBatchLimit,
+          unackedBatchLimit == null ? spool : spool.withMemoryBatches(unackedBatchLimit),
           nvmlTimeout,
           stateDir,
           checks,

@@ -1,8 +1,11 @@
 package io.gpuwarden.agent;
 
+import io.gpuwarden.agent.cli.ByteSizeConverter;
 import io.gpuwarden.agent.cli.DurationConverter;
 import io.gpuwarden.agent.cli.CheckCommand;
 import io.gpuwarden.agent.cli.HostOptions;
+import io.gpuwarden.agent.uplink.SpoolConfig;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -21,7 +24,8 @@ import picocli.CommandLine.Option;
     sortOptions = false,
     description = {
         "Samples this host's GPUs through NVML and streams the telemetry to a gpuwarden collector.",
-        "Runs until SIGTERM/SIGINT; on shutdown it waits up to 5 s for the collector to acknowledge what it sampled."},
+        "Runs until SIGTERM/SIGINT; on shutdown it waits up to 5 s for the collector to acknowledge what it sampled,",
+        "then writes what is still unacknowledged to the spool directory; the next start replays it."},
     exitCodeListHeading = "%nExit codes:%n",
     subcommands = {CheckCommand.class},
     exitCodeList = {
@@ -55,6 +59,21 @@ public final class AgentMain implements Callable<Integer> {
       description = "Sampling interval, e.g. 1s, 500ms (default: 1s).")
   Duration interval = AgentConfig.DEFAULT_SAMPLE_INTERVAL;
 
+  @Option(names = "--spool-dir", paramLabel = "DIR",
+      description = "Where unacknowledged batches overflow to and survive restarts (default: STATE_DIR/spool). "
+          + "If it cannot be written the agent keeps them in memory only and says so.")
+  Path spoolDir;
+
+  @Option(names = "--spool-cap", paramLabel = "SIZE", converter = ByteSizeConverter.class,
+      description = "Most disk space the spool may take, e.g. 256MiB, 1G (default: 256MiB). When full, samples and "
+          + "log lines of the oldest batches are dropped first, then whole oldest batches; every drop is counted and "
+          + "reported to the collector.")
+  Long spoolCap;
+
+  @Option(names = "--spool-memory-batches", paramLabel = "N",
+      description = "Newest unacknowledged batches kept in memory before they go to disk (default: 600).")
+  Integer spoolMemoryBatches;
+
   @Option(names = "--parent-pid", paramLabel = "PID",
       description = "Exit when this process exits (used by the demo so no agent outlives it).")
   Long parentPid;
@@ -79,6 +98,7 @@ public final class AgentMain implements Callable<Integer> {
           .labels(labels)
           .collectorTarget(collector)
           .sampleInterval(interval)
+          .spool(spool())
           .build();
     } catch (IllegalArgumentException e) {
       System.err.println("gpuwarden agent: " + e.getMessage());
@@ -109,6 +129,20 @@ public final class AgentMain implements Callable<Integer> {
     }
     stopped.await();
     return 0;
+  }
+
+  private SpoolConfig spool() {
+    SpoolConfig spool = SpoolConfig.defaults();
+    if (spoolDir != null) {
+      spool = spool.withDirectory(spoolDir.toAbsolutePath());
+    }
+    if (spoolCap != null) {
+      spool = spool.withDiskCapBytes(spoolCap);
+    }
+    if (spoolMemoryBatches != null) {
+      spool = spool.withMemoryBatches(spoolMemoryBatches);
+    }
+    return spool;
   }
 
   /** Prints the agent version. */

@@ -16,6 +16,19 @@ class AgentConfigTest {
     assertThat(c.pool()).isEqualTo("default");
     assertThat(c.nvmlLibrary()).isEmpty();
     assertThat(c.unackedBatchLimit()).isEqualTo(600);
+    assertThat(c.spool().directory()).isEqualTo(AgentConfig.DEFAULT_STATE_DIR.resolve("spool"));
+    assertThat(c.spool().diskCapBytes()).isEqualTo(256L << 20);
+  }
+
+  @Test
+  void theSpoolFollowsTheStateDirectoryUnlessGivenItsOwn() {
+    java.nio.file.Path state = java.nio.file.Path.of("/data/gw");
+    assertThat(AgentConfig.builder().nodeId("n1").stateDir(state).build().spool().directory()).isEqualTo(state.resolve("spool"));
+    java.nio.file.Path own = java.nio.file.Path.of("/fast/spool");
+    AgentConfig c = AgentConfig.builder().nodeId("n1").stateDir(state).unackedBatchLimit(50)
+        .spool(io.gpuwarden.agent.uplink.SpoolConfig.defaults().withDirectory(own)).build();
+    assertThat(c.spool().directory()).isEqualTo(own);
+    assertThat(c.spool().memoryBatches()).isEqualTo(50);
   }
 
   @Test

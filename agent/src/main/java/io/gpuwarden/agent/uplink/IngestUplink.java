@@ -10,8 +10,7 @@ import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Deque;
+import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
@@ -19,12 +18,12 @@ import java.util.logging.Logger;
 /**
  * The agent's end of the ingest stream.
  *
- * <p>Batches get consecutive sequence numbers and stay in a bounded in-memory queue until the
- * collector acknowledges them; after a reconnect the collector's {@code HelloAccepted} says where
- * to resume and everything after it is sent again (the collector applies each sequence once).
- * Sending respects gRPC flow control: nothing is written while the transport is not ready, so a
- * slow collector fills the queue instead of the heap. When the queue is full the oldest batch is
- * dropped and counted, and the count travels in the next batch.
+ * <p>Batches get consecutive sequence numbers and stay in a bounded {@link Spool} (memory, then
+ * disk) until the collector acknowledges them; after a reconnect, or a restart of the agent on the
+ * same spool, the collector's {@code HelloAccepted} says where to resume and everything after it
+ * is sent again (the collector applies each sequence once). Sending respects gRPC flow control:
+ * nothing is written while the transport is not ready, so a slow collector fills the spool instead
+ * of the heap. What the spool has to drop is counted and reported in the batches themselves.
  *
  * <p>Thread-safe: all state is guarded by {@code this}.
  */
@@ -35,14 +34,10 @@ public final class IngestUplink implements AutoCloseable {
   private AgentHello hello;
   private final ScheduledExecutorService scheduler;
   private final Backoff backoff;
-  private final int limit;
+  private final Spool spool;
 
-  private final Deque<TelemetryBatch> unacked = new ArrayDeque<>();
-  private long nextSequence = 1;
   private long acknowledged;
   private long lastSent;
-  private long droppedBatches;
-  private long droppedSamplesToReport;
   private long reconnects;
   private ClientCallStreamObserver<IngestRequest> call;
   private boolean accepted;
@@ -58,14 +53,15 @@ public final class IngestUplink implements AutoCloseable {
    * @param hello the hello sent first on every stream
    * @param scheduler runs reconnect timers
    * @param backoff reconnect backoff
-   * @param limit how many unacknowledged batches to keep
+   * @param spool keeps the unacknowledged batches and numbers them; the hello's stream id must be
+   *     {@link Spool#streamId()}. Closed with the uplink.
    */
-  public IngestUplink(Channel channel, AgentHello hello, ScheduledExecutorService scheduler, Backoff backoff, int limit) {
+  public IngestUplink(Channel channel, AgentHello hello, ScheduledExecutorService scheduler, Backoff backoff, Spool spool) {
     this.stub = IngestServiceGrpc.newStub(channel);
     this.hello = hello;
     this.scheduler = scheduler;
     this.backoff = backoff;
-    this.limit = limit;
+    this.spool = spool;
   }
 
   /** Opens the stream. */
@@ -83,20 +79,7 @@ public final class IngestUplink implements AutoCloseable {
     if (closed) {
       throw new IllegalStateException("uplink is closed");
     }
-    while (unacked.size() >= limit) {
-      TelemetryBatch dropped = unacked.removeFirst();
-      droppedBatches++;
-      droppedSamplesToReport += dropped.getGpuSamplesCount() + dropped.getInfinibandSamplesCount();
-      log.warning("unacknowledged batch queue full (" + limit + "): dropped batch " + dropped.getSequence()
-          + " (" + droppedBatches + " dropped so far)");
-    }
-    long sequence = nextSequence++;
-    TelemetryBatch.Builder b = batch.toBuilder().setSequence(sequence);
-    if (droppedSamplesToReport > 0) {
-      b.setDroppedSamples(b.getDroppedSamples() + droppedSamplesToReport);
-      droppedSamplesToReport = 0;
-    }
-    unacked.addLast(b.build());
+    long sequence = spool.append(batch);
     drain();
     return sequence;
   }
@@ -123,17 +106,22 @@ public final class IngestUplink implements AutoCloseable {
 
   /** Returns the highest sequence given so far. */
   public synchronized long lastSequence() {
-    return nextSequence - 1;
+    return spool.lastSequence();
   }
 
   /** Returns the number of batches not yet acknowledged. */
   public synchronized int unackedCount() {
-    return unacked.size();
+    return spool.size();
   }
 
-  /** Returns how many batches were dropped because the queue was full. */
+  /** Returns how many whole batches the spool dropped to stay within its bounds. */
   public synchronized long droppedBatches() {
-    return droppedBatches;
+    return spool.stats().droppedBatches();
+  }
+
+  /** Returns the spool, for status and tests. */
+  public Spool spool() {
+    return spool;
   }
 
   /** Returns true while a stream is open and the collector accepted the hello. */
@@ -159,7 +147,7 @@ public final class IngestUplink implements AutoCloseable {
   public boolean flush(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     synchronized (this) {
-      while (!unacked.isEmpty()) {
+      while (spool.size() > 0) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
           return false;
@@ -170,7 +158,10 @@ public final class IngestUplink implements AutoCloseable {
     }
   }
 
-  /** Closes the stream (half-close, so the collector sees a clean end). Idempotent. */
+  /**
+   * Closes the stream (half-close, so the collector sees a clean end), then closes the spool, which
+   * writes what is still unacknowledged to disk for the next start. Idempotent.
+   */
   @Override
   public synchronized void close() {
     if (closed) {
@@ -181,6 +172,7 @@ public final class IngestUplink implements AutoCloseable {
       call.onCompleted();
       call = null;
     }
+    spool.close();
     notifyAll();
   }
 
@@ -198,14 +190,13 @@ public final class IngestUplink implements AutoCloseable {
     if (call == null || !accepted) {
       return;
     }
-    for (TelemetryBatch b : unacked) {
-      if (!call.isReady()) {
+    while (call.isReady()) {
+      Optional<TelemetryBatch> b = spool.next(lastSent);
+      if (b.isEmpty()) {
         return;
       }
-      if (b.getSequence() > lastSent) {
-        call.onNext(IngestRequest.newBuilder().setBatch(b).build());
-        lastSent = b.getSequence();
-      }
+      call.onNext(IngestRequest.newBuilder().setBatch(b.get()).build());
+      lastSent = b.get().getSequence();
     }
   }
 
@@ -213,8 +204,8 @@ public final class IngestUplink implements AutoCloseable {
     if (sequence > acknowledged) {
       acknowledged = sequence;
     }
-    while (!unacked.isEmpty() && unacked.peekFirst().getSequence() <= acknowledged) {
-      unacked.removeFirst();
+    if (!closed) {
+      spool.acknowledge(acknowledged);
     }
     notifyAll();
   }
@@ -237,7 +228,7 @@ public final class IngestUplink implements AutoCloseable {
     if (failuresSinceConnected == 1 || now - lastWarningNanos > TimeUnit.MINUTES.toNanos(1)) {
       lastWarningNanos = now;
       log.warning("ingest stream to collector ended (" + lastError + "); " + failuresSinceConnected
-          + " failed attempt(s) so far, next in " + wait.toMillis() + "ms; " + unacked.size() + " batches unacknowledged");
+          + " failed attempt(s) so far, next in " + wait.toMillis() + "ms; " + spool.size() + " batches unacknowledged");
     }
     scheduler.schedule(this::reconnect, wait.toMillis(), TimeUnit.MILLISECONDS);
   }
@@ -283,7 +274,7 @@ public final class IngestUplink implements AutoCloseable {
             // Resend everything the collector has not applied.
             lastSent = acknowledged;
             log.info("connected to collector " + response.getHelloAccepted().getCollectorId()
-                + "; resuming after sequence " + acknowledged + " with " + unacked.size() + " batches queued");
+                + "; resuming after sequence " + acknowledged + " with " + spool.size() + " batches spooled");
             drain();
           }
           case ACK -> acknowledge(response.getAck().getAcknowledgedSequence());

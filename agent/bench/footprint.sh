@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Footprint of the agent on an 8-GPU, 8-port host sampling every second: RSS and CPU (% of one core)
+# over a measured period, with the agent JVM options a host runs it with.
+#
+#   agent/bench/footprint.sh [SECONDS] [WARMUP_SECONDS]      (defaults: 300 and 30)
+#
+# The host is simulated with the project's fake libnvidia-ml.so.1 (8 H100s, healthy) and the
+# healthy 8x NDR InfiniBand sysfs fixture; the kernel log is a file in the /dev/kmsg format that gets
+# a warning line every second. A collector runs on loopback. Requires built jars (./gpuwarden build).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SECONDS_MEASURED="${1:-300}"
+WARMUP="${2:-30}"
+AGENT_JAVA_OPTS="${AGENT_JAVA_OPTS:-$(sed -n 's/^AGENT_JAVA_OPTS_DEFAULT="\(.*\)"$/\1/p' gpuwarden 2>/dev/null || true)}"
+AGENT_JAVA_OPTS="${AGENT_JAVA_OPTS:--XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xms16m -Xmx64m}"
+work=$(mktemp -d)
+trap 'kill $agent $collector $logger 2>/dev/null || true; rm -rf "$work"' EXIT
+
+port=$(( 20000 + RANDOM % 20000 ))
+java -XX:+UseSerialGC -jar collector/target/gpuwarden-collector.jar collector --listen "127.0.0.1:$port" \
+  --data-dir "$work/collector" --metrics-listen none > "$work/collector.log" 2>&1 &
+collector=$!
+echo "boot-footprint" > "$work/boot_id"
+: > "$work/kmsg"
+( seq=1; while true; do echo "4,$seq,$((seq * 1000000)),-;footprint: periodic warning $seq" >> "$work/kmsg"; seq=$((seq + 1)); sleep 1; done ) &
+logger=$!
+sleep 3
+# shellcheck disable=SC2086
+GPUWARDEN_FAKE_NVML_STATE="$PWD/native/examples/h100-8gpu-healthy.state" \
+java $AGENT_JAVA_OPTS -jar agent/target/gpuwarden-agent.jar --collector "127.0.0.1:$port" --node-id footprint \
+  --interval 1s --nvml-lib native/target/fake-nvml/libnvidia-ml.so.1 --boot-id-file "$work/boot_id" \
+  --state-dir "$work/state" --sysfs-root agent/src/test/fixtures/sysfs/healthy-8x-ndr --expected-ib-ports 8 \
+  --expected-ib-rate 400 --kmsg "$work/kmsg" > "$work/agent.log" 2>&1 &
+agent=$!
+sleep "$WARMUP"
+tck=$(getconf CLK_TCK)
+ticks() { awk '{print $14 + $15}' "/proc/$agent/stat"; }
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$agent/status"; }
+t0=$(date +%s.%N); c0=$(ticks); max=0; sum=0; n=0
+end=$(( $(date +%s) + SECONDS_MEASURED ))
+while [ "$(date +%s)" -lt "$end" ]; do
+  r=$(rss_kib); sum=$((sum + r)); n=$((n + 1)); [ "$r" -gt "$max" ] && max=$r
+  sleep 5
+done
+t1=$(date +%s.%N); c1=$(ticks); r=$(rss_kib)
+awk -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v tck="$tck" -v max="$max" -v avg="$((sum / n))" -v last="$r" \
+  -v opts="$AGENT_JAVA_OPTS" -v s="$SECONDS_MEASURED" 'BEGIN {
+  cpu = (c1 - c0) / tck / (t1 - t0) * 100;
+  printf "agent footprint over %d s (after warm-up), JVM options: %s\n", s, opts;
+  printf "  CPU: %.3f%% of one core\n", cpu;
+  printf "  RSS: average %.1f MiB, max %.1f MiB, at end %.1f MiB\n", avg / 1024, max / 1024, last / 1024 }'
+grep -c "sampling cycle failed" "$work/agent.log" | sed 's/^/  failed cycles: /'
