@@ -102,25 +102,13 @@ public final class Agent implements AutoCloseable {
     // The spool continues the stream a previous run left (same id, next sequence, its batches).
     Agent agent = new Agent(config, clock, monitor, channel, Spool.open(config.spool()));
     self[0] = agent;
-    log.info(agent.summary());
+    StartupReport report = StartupReport.of(config, monitor, agent.spool.describe());
+    log.info(report.summary());
+    report.problems().forEach(log::warning);
     agent.uplink.start();
     agent.scheduler.scheduleAtFixedRate(agent::cycle, 0, config.sampleInterval().toNanos(), TimeUnit.NANOSECONDS);
     agent.watchdog.scheduleAtFixedRate(agent::watch, 1, 1, TimeUnit.SECONDS);
     return agent;
-  }
-
-  private String summary() {
-    return "gpuwarden agent " + AgentVersion.get() + " node=" + config.nodeId() + " pool=" + config.pool()
-        + " boot=" + monitor.bootId() + ": "
-        + monitor.nvmlFailure().map(f -> "NVML unusable (" + f + ")")
-            .orElse(monitor.inventory().size() + " GPUs (driver " + monitor.driver().getDriverVersion() + ", CUDA "
-                + monitor.driver().getCudaDriverVersion() + "), Xid events from " + monitor.xidEventGpus() + " GPUs")
-        + "; " + monitor.infinibandInventory().size() + " InfiniBand ports under " + config.sysfsRoot()
-        + "; logs " + (monitor.logSources().isEmpty() ? "none" : String.join(", ", monitor.logSources()))
-        + "; checks " + monitor.checkNames() + "; state in " + config.stateDir()
-        + monitor.stateError().map(e -> " (" + e + ")").orElse("")
-        + "; " + spool.describe()
-        + "; collector " + config.collectorTarget() + ", every " + config.sampleInterval().toMillis() + "ms";
   }
 
   private AgentHello hello() {

@@ -4,6 +4,7 @@ import io.gpuwarden.agent.cli.ByteSizeConverter;
 import io.gpuwarden.agent.cli.DurationConverter;
 import io.gpuwarden.agent.cli.CheckCommand;
 import io.gpuwarden.agent.cli.HostOptions;
+import io.gpuwarden.agent.cli.YamlConfigDefaults;
 import io.gpuwarden.agent.uplink.SpoolConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -85,7 +86,8 @@ public final class AgentMain implements Callable<Integer> {
 
   /** Returns the picocli command line, for embedding and tests. */
   public static CommandLine commandLine() {
-    return new CommandLine(new AgentMain()).setCaseInsensitiveEnumValuesAllowed(true);
+    return new CommandLine(new AgentMain()).setCaseInsensitiveEnumValuesAllowed(true)
+        .setDefaultValueProvider(new YamlConfigDefaults());
   }
 
   @Override

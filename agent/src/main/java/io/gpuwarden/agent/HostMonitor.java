@@ -76,6 +76,7 @@ public final class HostMonitor implements AutoCloseable {
   private NvmlGpuSource gpus;
   private NvmlXidWatcher watcher;
   private String nvmlFailure;
+  private boolean nvmlAttempted;
   private Instant nextNvmlRetry = Instant.MIN;
   private long inventoryVersion;
 
@@ -163,11 +164,14 @@ public final class HostMonitor implements AutoCloseable {
         watcher.start();
       }
     } catch (NvmlException e) {
-      if (!e.getMessage().equals(nvmlFailure)) {
+      // The first failure is the start-up report's (Agent) and agent check's to tell; later changes are logged here.
+      if (nvmlAttempted && !e.getMessage().equals(nvmlFailure)) {
         log.warning("NVML unusable: " + e.getMessage() + "; retrying every " + NVML_RETRY.toSeconds() + " s");
       }
       nvmlFailure = e.getMessage();
       nextNvmlRetry = now.plus(NVML_RETRY);
+    } finally {
+      nvmlAttempted = true;
     }
   }
 
@@ -186,11 +190,20 @@ public final class HostMonitor implements AutoCloseable {
     return portInventory;
   }
 
-  /** Returns one line per log source read, and one per log source that cannot be read, with why. */
+  /** Returns one line per log source read. */
   public List<String> logSources() {
-    List<String> out = new ArrayList<>(logs.describe());
-    logs.problems().forEach(p -> out.add("NOT READ: " + p));
-    return out;
+    return logs.describe();
+  }
+
+  /** Returns one line per configured log source that cannot be read, with why. */
+  public List<String> logProblems() {
+    return logs.problems();
+  }
+
+  /** Returns one line per InfiniBand port with attributes that could not be read in the last sample, with why. */
+  public List<String> infinibandProblems() {
+    return ports.stream().filter(p -> p.getReadErrorsCount() > 0)
+        .map(p -> p.getHca() + "/" + p.getPort() + ": " + String.join("; ", p.getReadErrorsList())).toList();
   }
 
   /** Returns the log lines forwarded and dropped since start. */

@@ -16,6 +16,12 @@ import picocli.CommandLine.Option;
 
 /** Options shared by the agent daemon and {@code agent check}: where to read the host from, and the checks. */
 public final class HostOptions {
+  @Option(names = ConfigKeys.CONFIG_OPTION, paramLabel = "FILE",
+      description = "YAML file of defaults for every option here: keys are the long option names without '--' "
+          + "(node-id: gpu-017), lists or maps for repeatable options; flags on the command line win. "
+          + "Sample with every key: packaging/agent.yaml.")
+  Path config;
+
   @Option(names = "--node-id", paramLabel = "ID", description = "Node id (default: the host name).")
   String nodeId;
 

@@ -44,6 +44,16 @@ public final class FileStateStore implements StateStore {
     FileStateStore store = new FileStateStore(directory.resolve(FILE_NAME));
     try {
       Files.createDirectories(directory);
+    } catch (IOException e) {
+      store.lastError = "cannot create state directory " + directory + ": " + e;
+      log.warning(store.lastError + "; keeping state in memory");
+      return store;
+    }
+    if (!Files.isWritable(directory)) {
+      // Known now rather than at the first flush, so the start-up report can say so.
+      store.lastError = "state directory " + directory + " is not writable; keeping state in memory";
+    }
+    try {
       if (Files.exists(store.file)) {
         Properties p = new Properties();
         try (Reader r = Files.newBufferedReader(store.file, StandardCharsets.UTF_8)) {

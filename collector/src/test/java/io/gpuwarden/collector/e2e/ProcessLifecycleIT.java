@@ -154,7 +154,7 @@ class ProcessLifecycleIT {
     Node node = collector.registry().get("no-nvml", false).orElseThrow();
     assertThat(node.getVerdict().getState()).isEqualTo(io.gpuwarden.proto.v1.HealthState.HEALTH_STATE_UNKNOWN);
     assertThat(p.isAlive()).isTrue();
-    assertThat(Files.readString(tmp.resolve("agent.log"))).contains("NVML unusable").contains(missing.toString());
+    assertThat(Files.readString(tmp.resolve("agent.log"))).contains("could not open NVML: NVML unusable").contains(missing.toString());
     p.destroy();
     assertThat(p.waitFor(15, TimeUnit.SECONDS)).isTrue();
   }
