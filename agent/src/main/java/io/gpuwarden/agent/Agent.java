@@ -15,6 +15,7 @@ import io.gpuwarden.proto.v1.Inventory;
 import io.gpuwarden.proto.v1.Reason;
 import io.gpuwarden.proto.v1.SuggestedAction;
 import io.gpuwarden.proto.v1.TelemetryBatch;
+import io.grpc.Channel;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import java.time.Clock;
@@ -63,7 +64,8 @@ public final class Agent implements AutoCloseable {
   private volatile boolean closed;
   private long helloInventoryVersion;
 
-  private Agent(AgentConfig config, Clock clock, HostMonitor monitor, ManagedChannel channel, Spool spool) {
+  private Agent(AgentConfig config, Clock clock, HostMonitor monitor, ManagedChannel channel, Channel uplinkChannel,
+      Spool spool) {
     this.config = config;
     this.clock = clock;
     this.monitor = monitor;
@@ -75,7 +77,7 @@ public final class Agent implements AutoCloseable {
     this.uplinkTimers = Executors.newSingleThreadScheduledExecutor(daemon("gpuwarden-uplink"));
     this.watchdog = Executors.newSingleThreadScheduledExecutor(daemon("gpuwarden-watchdog"));
     this.helloInventoryVersion = monitor.inventoryVersion();
-    this.uplink = new IngestUplink(channel, hello(), uplinkTimers,
+    this.uplink = new IngestUplink(uplinkChannel, hello(), uplinkTimers,
         new Backoff(config.reconnectInitialBackoff(), config.reconnectMaxBackoff(), () -> ThreadLocalRandom.current().nextDouble()),
         spool);
   }
@@ -85,22 +87,30 @@ public final class Agent implements AutoCloseable {
    * is not fatal: it is reported (the node is judged accordingly) and retried.
    *
    * @throws IllegalStateException when the boot id cannot be read
+   * @throws IllegalArgumentException when a TLS file or the token file cannot be used
    */
   public static Agent start(AgentConfig config) {
     Clock clock = Clock.systemUTC();
+    // Before the host is opened: unusable TLS or token files fail start-up without leaking NVML.
+    ManagedChannel channel = config.security().configure(NettyChannelBuilder.forTarget(config.collectorTarget()))
+        .keepAliveTime(30, TimeUnit.SECONDS)
+        .keepAliveTimeout(10, TimeUnit.SECONDS)
+        .build();
+    Channel uplinkChannel;
+    try {
+      uplinkChannel = config.security().authenticate(channel);
+    } catch (IllegalArgumentException e) {
+      channel.shutdownNow();
+      throw e;
+    }
     Agent[] self = new Agent[1];
     HostMonitor monitor = HostMonitor.open(config, clock, true, () -> {
       if (self[0] != null) {
         self[0].cycleSoon();
       }
     });
-    ManagedChannel channel = NettyChannelBuilder.forTarget(config.collectorTarget())
-        .usePlaintext()
-        .keepAliveTime(30, TimeUnit.SECONDS)
-        .keepAliveTimeout(10, TimeUnit.SECONDS)
-        .build();
     // The spool continues the stream a previous run left (same id, next sequence, its batches).
-    Agent agent = new Agent(config, clock, monitor, channel, Spool.open(config.spool()));
+    Agent agent = new Agent(config, clock, monitor, channel, uplinkChannel, Spool.open(config.spool()));
     self[0] = agent;
     StartupReport report = StartupReport.of(config, monitor, agent.spool.describe());
     log.info(report.summary());

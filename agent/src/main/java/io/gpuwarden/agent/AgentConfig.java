@@ -6,6 +6,7 @@ import io.gpuwarden.agent.check.CheckConfig;
 import io.gpuwarden.agent.check.xid.XidPolicy;
 import io.gpuwarden.agent.host.HostIdentity;
 import io.gpuwarden.agent.logs.LogConfig;
+import io.gpuwarden.agent.tls.UplinkSecurity;
 import io.gpuwarden.agent.uplink.SpoolConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,6 +39,7 @@ import java.util.TreeMap;
  * @param xidPolicy the Xid policy table
  * @param sysfsRoot the sysfs mount, {@code /sys}; InfiniBand ports are read under {@code class/infiniband}
  * @param logs the kernel log and syslog sources and log forwarding
+ * @param security how the stream to the collector is protected and authenticated (TLS, mTLS, bearer token)
  */
 public record AgentConfig(
     String nodeId,
@@ -56,7 +58,8 @@ public record AgentConfig(
     CheckConfig checks,
     XidPolicy xidPolicy,
     Path sysfsRoot,
-    LogConfig logs) {
+    LogConfig logs,
+    UplinkSecurity security) {
 
   /** Default collector address. */
   public static final String DEFAULT_COLLECTOR_TARGET = "localhost:7700";
@@ -113,6 +116,7 @@ public record AgentConfig(
     requireNonNull(sysfsRoot, "sysfsRoot");
     requireNonNull(logs, "logs");
     spool = requireNonNull(spool, "spool").resolvedAgainst(stateDir);
+    requireNonNull(security, "security");
     if (nvmlTimeout.compareTo(Duration.ofMillis(10)) < 0) {
       throw new IllegalArgumentException("NVML timeout must be at least 10ms, got " + nvmlTimeout.toMillis() + "ms");
     }
@@ -148,12 +152,19 @@ public record AgentConfig(
     private XidPolicy xidPolicy = XidPolicy.defaults();
     private Path sysfsRoot = DEFAULT_SYSFS_ROOT;
     private LogConfig logs = LogConfig.defaults();
+    private UplinkSecurity security = UplinkSecurity.plaintext();
 
     private Builder() {}
 
     /** Sets the sysfs mount InfiniBand ports are read from. */
     public Builder sysfsRoot(Path sysfsRoot) {
       this.sysfsRoot = requireNonNull(sysfsRoot, "sysfsRoot");
+      return this;
+    }
+
+    /** Sets how the stream to the collector is protected and authenticated (default: plaintext, no token). */
+    public Builder security(UplinkSecurity security) {
+      this.security = requireNonNull(security, "security");
       return this;
     }
 
@@ -273,7 +284,8 @@ public record AgentConfig(
           checks,
           xidPolicy,
           sysfsRoot,
-          logs);
+          logs,
+          security);
     }
   }
 }

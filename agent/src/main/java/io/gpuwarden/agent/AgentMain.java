@@ -4,11 +4,14 @@ import io.gpuwarden.agent.cli.ByteSizeConverter;
 import io.gpuwarden.agent.cli.DurationConverter;
 import io.gpuwarden.agent.cli.CheckCommand;
 import io.gpuwarden.agent.cli.HostOptions;
+import io.gpuwarden.agent.cli.TlsOptions;
 import io.gpuwarden.agent.cli.YamlConfigDefaults;
+import io.gpuwarden.agent.tls.UplinkSecurity;
 import io.gpuwarden.agent.uplink.SpoolConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.Logger;
@@ -31,7 +34,7 @@ import picocli.CommandLine.Option;
     subcommands = {CheckCommand.class},
     exitCodeList = {
         "0:stopped cleanly (also 143 after SIGTERM, the JVM's convention)",
-        "1:could not start (boot id unreadable); NVML failing is reported and retried, not fatal",
+        "1:could not start (boot id, TLS or token file unusable); NVML failing is reported and retried, not fatal",
         "2:invalid command line"})
 public final class AgentMain implements Callable<Integer> {
   static {
@@ -43,6 +46,13 @@ public final class AgentMain implements Callable<Integer> {
 
   @Mixin
   HostOptions host;
+
+  @Mixin
+  TlsOptions tls;
+
+  @Option(names = "--token-file", paramLabel = "FILE",
+      description = "File whose first line is this node's bearer token, for a collector started with --agent-tokens.")
+  Path tokenFile;
 
   @Option(names = "--collector", paramLabel = "HOST:PORT", description = "Collector address (default: ${DEFAULT-VALUE}).")
   String collector = AgentConfig.DEFAULT_COLLECTOR_TARGET;
@@ -101,6 +111,7 @@ public final class AgentMain implements Callable<Integer> {
           .collectorTarget(collector)
           .sampleInterval(interval)
           .spool(spool())
+          .security(new UplinkSecurity(tls.clientTls(Optional.empty()), Optional.ofNullable(tokenFile)))
           .build();
     } catch (IllegalArgumentException e) {
       System.err.println("gpuwarden agent: " + e.getMessage());

@@ -12,6 +12,9 @@ import io.gpuwarden.collector.gate.SqliteGateStore;
 import io.gpuwarden.collector.ingest.DurableAcks;
 import io.gpuwarden.collector.ingest.IngestService;
 import io.gpuwarden.collector.metrics.CollectorMetrics;
+import io.gpuwarden.collector.security.AgentAuthInterceptor;
+import io.gpuwarden.collector.security.AgentTokens;
+import io.gpuwarden.collector.security.TlsConfig;
 import io.gpuwarden.proto.v1.FleetServiceGrpc;
 import io.gpuwarden.proto.v1.GateServiceGrpc;
 import io.gpuwarden.proto.v1.IngestServiceGrpc;
@@ -70,12 +73,17 @@ public final class CollectorServer implements AutoCloseable {
     CollectorMetrics.register(metrics, registry, gate);
   }
 
-  /** Creates a Netty server bound as {@code config} says. */
+  /**
+   * Creates a Netty server bound as {@code config} says, with TLS when it has some.
+   *
+   * @throws IllegalArgumentException when a TLS file cannot be used (and as {@link #create(ServerBuilder, CollectorConfig, Clock)})
+   */
   public static CollectorServer create(CollectorConfig config, Clock clock) {
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.listenHost(), config.port()))
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
         .maxInboundMessageSize(16 * 1024 * 1024);
+    config.tls().ifPresent(tls -> builder.sslContext(tls.sslContext()));
     return create(builder, config, clock);
   }
 
@@ -83,7 +91,7 @@ public final class CollectorServer implements AutoCloseable {
    * Creates a server on any builder (tests pass an in-process one).
    *
    * @throws GateStoreException when the gate database cannot be opened
-   * @throws IllegalArgumentException when the admin token file is unreadable or malformed
+   * @throws IllegalArgumentException when the admin or agent token file is unreadable or malformed
    */
   public static CollectorServer create(ServerBuilder<?> builder, CollectorConfig config, Clock clock) {
     NodeRegistry registry = new NodeRegistry(clock, new StalenessVerdict(config.staleAfter(), config.expectations()));
@@ -95,10 +103,11 @@ public final class CollectorServer implements AutoCloseable {
     log.info(config.dataDir().map(d -> "gate state in " + d.resolve("gate.db") + "; admin tokens from "
             + config.adminTokens().orElse(d.resolve("admin.tokens")))
         .orElse("gate state in memory only (no --data-dir): it does not survive a restart"));
+    AgentAuthInterceptor agentAuth = agentAuth(config);
     ReleaseGate gate = new ReleaseGate(store, registry, config.gate(), config.staleAfter(), clock);
     DurableAcks acks = new DurableAcks(gate.restoredApplied());
     gate.addDurableListener(acks);
-    builder.addService(new IngestService(registry, config.collectorId(), acks))
+    builder.addService(ServerInterceptors.intercept(new IngestService(registry, config.collectorId(), acks), agentAuth))
         .addService(new FleetService(registry, gate::status))
         .addService(ServerInterceptors.intercept(new GateService(gate), new AdminAuthInterceptor(tokens)))
         .addService(health.getHealthService())
@@ -110,6 +119,21 @@ public final class CollectorServer implements AutoCloseable {
       return t;
     });
     return new CollectorServer(builder.build(), registry, health, sweeper, store, gate, tokens, config);
+  }
+
+  /** Returns the Ingest service's authentication, logging how agents connect (a warning when they are not authenticated). */
+  private static AgentAuthInterceptor agentAuth(CollectorConfig config) {
+    boolean certificates = config.tls().map(t -> t.clientAuth() != TlsConfig.ClientAuth.NONE).orElse(false);
+    AgentAuthInterceptor auth = new AgentAuthInterceptor(certificates, config.agentTokens().map(AgentTokens::load));
+    if (!auth.required()) {
+      log.warning(auth.describe());
+    } else {
+      log.info(auth.describe());
+    }
+    if (config.tls().isEmpty() && config.agentTokens().isPresent()) {
+      log.warning("agent tokens are checked but travel in clear text: give the collector --tls-cert and --tls-key");
+    }
+    return auth;
   }
 
   @SuppressWarnings("deprecation")
@@ -138,7 +162,7 @@ public final class CollectorServer implements AutoCloseable {
     // Staleness depends on time alone, so someone must look even when no batch arrives.
     sweeper.scheduleAtFixedRate(this::sweep, 250, 250, TimeUnit.MILLISECONDS);
     gate.start();
-    log.info("collector listening on port " + port());
+    log.info("collector listening on port " + port() + " (" + config.tls().map(TlsConfig::describe).orElse("plaintext") + ")");
     return this;
   }
 

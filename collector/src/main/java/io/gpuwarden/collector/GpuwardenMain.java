@@ -2,7 +2,9 @@ package io.gpuwarden.collector;
 
 import io.gpuwarden.agent.AgentVersion;
 import io.gpuwarden.agent.Logging;
+import io.gpuwarden.collector.cli.CollectorAddress;
 import io.gpuwarden.collector.cli.CollectorCommand;
+import io.gpuwarden.collector.cli.ExitCodes;
 import io.gpuwarden.collector.cli.NodeCommand;
 import io.gpuwarden.collector.cli.NodesCommand;
 import io.gpuwarden.collector.cli.gate.BudgetCommand;
@@ -45,7 +47,14 @@ public final class GpuwardenMain implements Runnable {
 
   /** Returns the picocli command line, for tests. */
   public static CommandLine commandLine() {
-    return new CommandLine(new GpuwardenMain());
+    return new CommandLine(new GpuwardenMain()).setCaseInsensitiveEnumValuesAllowed(true)
+        .setExecutionExceptionHandler((e, cl, parsed) -> {
+          if (e instanceof CollectorAddress.Unusable) {
+            cl.getErr().println(cl.getCommandSpec().qualifiedName() + ": " + e.getMessage());
+            return ExitCodes.USAGE;
+          }
+          throw e;
+        });
   }
 
   @Override

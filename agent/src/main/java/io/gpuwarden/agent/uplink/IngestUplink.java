@@ -45,6 +45,7 @@ public final class IngestUplink implements AutoCloseable {
   private String lastError = "";
   private long failuresSinceConnected;
   private long lastWarningNanos;
+  private String lastWarnedError = "";
 
   /**
    * Creates an uplink; call {@link #start()} to connect.
@@ -220,17 +221,37 @@ public final class IngestUplink implements AutoCloseable {
       return;
     }
     Status status = error == null ? Status.UNAVAILABLE.withDescription("collector closed the stream") : Status.fromThrowable(error);
-    lastError = status.getCode() + ": " + status.getDescription();
+    lastError = describe(status);
     Duration wait = backoff.next();
     failuresSinceConnected++;
-    // Warn on the first failure and then once a minute, not on every retry of an outage.
+    // Warn once per distinct error and then once a minute, not on every retry of an outage.
     long now = System.nanoTime();
-    if (failuresSinceConnected == 1 || now - lastWarningNanos > TimeUnit.MINUTES.toNanos(1)) {
+    if (!lastError.equals(lastWarnedError) || now - lastWarningNanos > TimeUnit.MINUTES.toNanos(1)) {
       lastWarningNanos = now;
-      log.warning("ingest stream to collector ended (" + lastError + "); " + failuresSinceConnected
-          + " failed attempt(s) so far, next in " + wait.toMillis() + "ms; " + spool.size() + " batches unacknowledged");
+      lastWarnedError = lastError;
+      boolean refused = status.getCode() == Status.Code.UNAUTHENTICATED || status.getCode() == Status.Code.PERMISSION_DENIED;
+      log.warning((refused ? "collector refused this agent (" : "ingest stream to collector ended (") + lastError + "); "
+          + failuresSinceConnected + " failed attempt(s) so far, retrying with backoff, next in " + wait.toMillis() + "ms; "
+          + spool.size() + " batches unacknowledged");
     }
     scheduler.schedule(this::reconnect, wait.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Returns {@code CODE: description}, with the cause when gRPC's description alone does not say
+   * what happened (a failed TLS handshake is only "ssl exception" without it).
+   */
+  static String describe(Status status) {
+    // gRPC appends the Netty pipeline to some descriptions on further lines; the first line is the message.
+    String description = String.valueOf(status.getDescription()).lines().findFirst().orElse("");
+    StringBuilder s = new StringBuilder(status.getCode().name()).append(": ").append(description);
+    for (Throwable c = status.getCause(); c != null; c = c.getCause()) {
+      if (c.getMessage() != null && !description.contains(c.getMessage())) {
+        s.append(" (").append(c.getClass().getSimpleName()).append(": ").append(c.getMessage()).append(')');
+        break;
+      }
+    }
+    return s.toString();
   }
 
   private synchronized void reconnect() {
@@ -270,6 +291,7 @@ public final class IngestUplink implements AutoCloseable {
             backoff.reset();
             failuresSinceConnected = 0;
             lastError = "";
+            lastWarnedError = "";
             acknowledge(response.getHelloAccepted().getAcknowledgedSequence());
             // Resend everything the collector has not applied.
             lastSent = acknowledged;

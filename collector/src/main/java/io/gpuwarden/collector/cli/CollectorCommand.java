@@ -5,6 +5,7 @@ import io.gpuwarden.collector.CollectorConfig;
 import io.gpuwarden.collector.CollectorServer;
 import io.gpuwarden.collector.gate.GateConfig;
 import io.gpuwarden.collector.gate.GateStoreException;
+import io.gpuwarden.collector.security.TlsConfig;
 import io.gpuwarden.collector.verdict.PoolExpectation;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -43,6 +44,29 @@ public final class CollectorCommand implements Callable<Integer> {
       description = "Admin identities allowed to change the gate: 'NAME TOKEN' per line (default: DATA_DIR/admin.tokens, "
           + "created with one random token named admin when missing).")
   Path adminTokens;
+
+  @Option(names = "--tls-cert", paramLabel = "FILE",
+      description = "PEM certificate chain of the collector; with --tls-key, serves gRPC over TLS (default: plaintext).")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "FILE",
+      description = "PEM private key of --tls-cert: PKCS#8 'PRIVATE KEY' or PKCS#1 'RSA PRIVATE KEY', unencrypted.")
+  Path tlsKey;
+
+  @Option(names = "--tls-client-ca", paramLabel = "FILE",
+      description = "PEM CA of client certificates (mTLS): an agent's node id is then its certificate's first DNS name, "
+          + "else its CN.")
+  Path tlsClientCa;
+
+  @Option(names = "--tls-client-auth", paramLabel = "MODE",
+      description = "NONE, OPTIONAL (agents need a certificate or a token; other clients connect without) or REQUIRE "
+          + "(default: REQUIRE with --tls-client-ca, else NONE).")
+  TlsConfig.ClientAuth tlsClientAuth;
+
+  @Option(names = "--agent-tokens", paramLabel = "FILE",
+      description = "Agents authenticate with bearer tokens: 'NODE_ID TOKEN' per line. Without this and without client "
+          + "certificates any agent can report as any node (trusted networks only).")
+  Path agentTokens;
 
   @Option(names = "--soak", paramLabel = "DURATION", converter = DurationConverter.class,
       description = "How long a node under verification must stay HEALTHY with fresh telemetry (default: 5m).")
@@ -100,6 +124,13 @@ public final class CollectorCommand implements Callable<Integer> {
       if (adminTokens != null) {
         config = config.withAdminTokens(adminTokens);
       }
+      if (agentTokens != null) {
+        config = config.withAgentTokens(agentTokens);
+      }
+      TlsConfig tls = tls();
+      if (tls != null) {
+        config = config.withTls(tls);
+      }
       if (!metricsListen.equals("none")) {
         config = config.withMetricsListen(metricsListen);
       }
@@ -123,5 +154,25 @@ public final class CollectorCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "gpuwarden-shutdown"));
     server.blockUntilShutdown();
     return ExitCodes.OK;
+  }
+
+  /** Returns the TLS the options ask for, or null for plaintext. */
+  private TlsConfig tls() {
+    if (tlsCert == null && tlsKey == null) {
+      if (tlsClientCa != null || tlsClientAuth != null) {
+        throw new IllegalArgumentException("--tls-client-ca and --tls-client-auth need --tls-cert and --tls-key");
+      }
+      return null;
+    }
+    if (tlsCert == null || tlsKey == null) {
+      throw new IllegalArgumentException("TLS needs both --tls-cert and --tls-key");
+    }
+    TlsConfig tls = TlsConfig.of(tlsCert, tlsKey);
+    TlsConfig.ClientAuth auth = tlsClientAuth != null ? tlsClientAuth
+        : tlsClientCa != null ? TlsConfig.ClientAuth.REQUIRE : TlsConfig.ClientAuth.NONE;
+    if (tlsClientCa != null) {
+      return tls.withClientCa(tlsClientCa, auth);
+    }
+    return new TlsConfig(tlsCert, tlsKey, java.util.Optional.empty(), auth);
   }
 }

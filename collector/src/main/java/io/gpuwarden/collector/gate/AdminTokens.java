@@ -1,14 +1,13 @@
 package io.gpuwarden.collector.gate;
 
+import io.gpuwarden.collector.security.TokenFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 
@@ -22,13 +21,13 @@ import java.util.Optional;
  * ci-bot  77ab...03
  * </pre>
  *
- * Tokens are compared in constant time. The name is what the audit history records as the actor.
+ * The format is {@link TokenFile}'s. The name is what the audit history records as the actor.
  */
 public final class AdminTokens {
-  private final Map<String, String> nameByToken;
+  private final TokenFile tokens;
 
-  private AdminTokens(Map<String, String> nameByToken) {
-    this.nameByToken = Map.copyOf(nameByToken);
+  private AdminTokens(TokenFile tokens) {
+    this.tokens = tokens;
   }
 
   /**
@@ -37,33 +36,7 @@ public final class AdminTokens {
    * @throws IllegalArgumentException naming the file and line when it is unreadable or malformed
    */
   public static AdminTokens load(Path file) {
-    Map<String, String> tokens = new LinkedHashMap<>();
-    try {
-      int n = 0;
-      for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-        n++;
-        String t = line.strip();
-        if (t.isEmpty() || t.startsWith("#")) {
-          continue;
-        }
-        String[] parts = t.split("\\s+");
-        if (parts.length != 2) {
-          throw new IllegalArgumentException(file + " line " + n + ": expected 'NAME TOKEN', got " + parts.length + " fields");
-        }
-        if (parts[1].length() < 16) {
-          throw new IllegalArgumentException(file + " line " + n + ": the token of " + parts[0] + " is shorter than 16 characters");
-        }
-        if (tokens.put(parts[1], parts[0]) != null) {
-          throw new IllegalArgumentException(file + " line " + n + ": token of " + parts[0] + " is used twice");
-        }
-      }
-    } catch (IOException e) {
-      throw new IllegalArgumentException("cannot read admin tokens " + file + ": " + e.getMessage(), e);
-    }
-    if (tokens.isEmpty()) {
-      throw new IllegalArgumentException(file + ": no admin tokens");
-    }
-    return new AdminTokens(tokens);
+    return new AdminTokens(TokenFile.load(file, "admin tokens"));
   }
 
   /**
@@ -94,23 +67,16 @@ public final class AdminTokens {
   public static AdminTokens random(String name) {
     byte[] random = new byte[24];
     new SecureRandom().nextBytes(random);
-    return new AdminTokens(Map.of(HexFormat.of().formatHex(random), name));
+    return new AdminTokens(TokenFile.of(Map.of(HexFormat.of().formatHex(random), name)));
   }
 
   /** Returns a token of {@code name}, for a process that made these tokens itself (tests, the demo). */
   public Optional<String> tokenOf(String name) {
-    return nameByToken.entrySet().stream().filter(e -> e.getValue().equals(name)).map(Map.Entry::getKey).findFirst();
+    return tokens.tokenOf(name);
   }
 
   /** Returns the identity of {@code token}, when it is one of these. */
   public Optional<String> identify(String token) {
-    byte[] given = token.getBytes(StandardCharsets.UTF_8);
-    String found = null;
-    for (Map.Entry<String, String> e : nameByToken.entrySet()) {
-      if (MessageDigest.isEqual(given, e.getKey().getBytes(StandardCharsets.UTF_8))) {
-        found = e.getValue();
-      }
-    }
-    return Optional.ofNullable(found);
+    return tokens.identify(token);
   }
 }

@@ -1,6 +1,8 @@
 package io.gpuwarden.collector.ingest;
 
 import io.gpuwarden.collector.fleet.NodeRegistry;
+import io.gpuwarden.collector.security.AgentAuthInterceptor;
+import io.gpuwarden.collector.security.AgentIdentity;
 import io.gpuwarden.proto.v1.Ack;
 import io.gpuwarden.proto.v1.AgentHello;
 import io.gpuwarden.proto.v1.HelloAccepted;
@@ -10,6 +12,7 @@ import io.gpuwarden.proto.v1.IngestServiceGrpc;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.util.Optional;
 import java.util.logging.Logger;
 
 /**
@@ -21,6 +24,9 @@ import java.util.logging.Logger;
  * <p>Inbound flow control is gRPC's automatic one: the next message is requested only after
  * {@code onNext} returned, so a collector that applies slowly slows its agents down instead of
  * buffering their batches.
+ *
+ * <p>When {@link AgentAuthInterceptor} authenticated the agent, every hello must name the node the
+ * agent proved to be; a hello for another node is PERMISSION_DENIED and registers nothing.
  */
 public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase {
   private static final Logger log = Logger.getLogger(IngestService.class.getName());
@@ -38,7 +44,9 @@ public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase
 
   @Override
   public StreamObserver<IngestRequest> ingest(StreamObserver<IngestResponse> responses) {
-    return new AgentStream((ServerCallStreamObserver<IngestResponse>) responses);
+    // Read here, in the call's context: the interceptor put the authenticated agent there.
+    return new AgentStream((ServerCallStreamObserver<IngestResponse>) responses,
+        Optional.ofNullable(AgentAuthInterceptor.IDENTITY.get()));
   }
 
   /** Validates a hello; returns the problem, or null when it is fine. */
@@ -55,15 +63,26 @@ public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase
     return null;
   }
 
+  /** Returns why {@code identity} may not send {@code hello}, or null when it may (or nobody was authenticated). */
+  static String checkIdentity(AgentHello hello, Optional<AgentIdentity> identity) {
+    if (identity.isPresent() && !identity.get().nodeId().equals(hello.getNodeId())) {
+      return "node id '" + hello.getNodeId() + "' does not match " + identity.get().source() + " identity '"
+          + identity.get().nodeId() + "'";
+    }
+    return null;
+  }
+
   private final class AgentStream implements StreamObserver<IngestRequest> {
     private final ServerCallStreamObserver<IngestResponse> responses;
+    private final Optional<AgentIdentity> identity;
     private NodeRegistry.Session session;
     private boolean done;
     private long lastAck;
     private final java.util.function.LongConsumer acker = this::ack;
 
-    AgentStream(ServerCallStreamObserver<IngestResponse> responses) {
+    AgentStream(ServerCallStreamObserver<IngestResponse> responses, Optional<AgentIdentity> identity) {
       this.responses = responses;
+      this.identity = identity;
     }
 
     @Override
@@ -96,6 +115,11 @@ public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase
       String problem = validate(hello);
       if (problem != null) {
         fail(Status.INVALID_ARGUMENT.withDescription(problem));
+        return;
+      }
+      String denied = checkIdentity(hello, identity);
+      if (denied != null) {
+        fail(Status.PERMISSION_DENIED.withDescription(denied));
         return;
       }
       session = registry.hello(hello);
