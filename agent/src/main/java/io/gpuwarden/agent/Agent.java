@@ -264,7 +264,8 @@ public final class Agent implements AutoCloseable {
       if (!scheduler.awaitTermination(FLUSH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
         log.warning("sampling did not stop within " + FLUSH_TIMEOUT.toSeconds() + " s (a hung NVML call?)");
       }
-      if (!uplink.flush(FLUSH_TIMEOUT)) {
+      // Waiting helps only while a collector is there to acknowledge; otherwise the spool keeps them.
+      if (uplink.connected() && !uplink.flush(FLUSH_TIMEOUT)) {
         log.warning("shutting down with " + uplink.unackedCount() + " batches the collector did not acknowledge");
       }
     } catch (InterruptedException e) {
