@@ -3,6 +3,7 @@ package io.gpuwarden.agent;
 import com.google.protobuf.Duration;
 import io.gpuwarden.agent.source.ProtoTime;
 import io.gpuwarden.agent.uplink.Backoff;
+import io.gpuwarden.agent.uplink.CollectorTargets;
 import io.gpuwarden.agent.uplink.IngestUplink;
 import io.gpuwarden.agent.uplink.Spool;
 import io.gpuwarden.agent.uplink.SpoolStats;
@@ -44,6 +45,14 @@ import java.util.logging.Logger;
 public final class Agent implements AutoCloseable {
   private static final Logger log = Logger.getLogger(Agent.class.getName());
   private static final java.time.Duration FLUSH_TIMEOUT = java.time.Duration.ofSeconds(5);
+  /** The collector only sends small acknowledgements; anything larger is a wrong peer. */
+  private static final int MAX_INBOUND_BYTES = 1024 * 1024;
+  /**
+   * Largest batch sent; the collector accepts 16 MiB. A batch over it (a flood the rate limits did
+   * not catch) loses its raw log lines, then its InfiniBand samples, counted, never the whole batch.
+   */
+  static final int MAX_BATCH_BYTES = 8 * 1024 * 1024;
+
   /** Name of the agent's own liveness check. */
   public static final String LIVENESS_CHECK = "agent-liveness";
 
@@ -92,7 +101,9 @@ public final class Agent implements AutoCloseable {
   public static Agent start(AgentConfig config) {
     Clock clock = Clock.systemUTC();
     // Before the host is opened: unusable TLS or token files fail start-up without leaking NVML.
-    ManagedChannel channel = config.security().configure(NettyChannelBuilder.forTarget(config.collectorTarget()))
+    ManagedChannel channel = config.security()
+        .configure(NettyChannelBuilder.forTarget(CollectorTargets.channelTarget(config.collectorTarget())))
+        .maxInboundMessageSize(MAX_INBOUND_BYTES)
         .keepAliveTime(30, TimeUnit.SECONDS)
         .keepAliveTimeout(10, TimeUnit.SECONDS)
         .build();
@@ -177,7 +188,7 @@ public final class Agent implements AutoCloseable {
           .setDroppedLogLines(c.droppedLogLines())
           .build();
       if (!closed) {
-        uplink.submit(batch);
+        uplink.submit(fitted(batch));
       }
       samplingCycles.incrementAndGet();
       lastProgressNanos = System.nanoTime();
@@ -189,6 +200,22 @@ public final class Agent implements AutoCloseable {
       // One bad cycle must not cancel the periodic task (a thrown exception would).
       log.log(Level.SEVERE, "sampling cycle failed", e);
     }
+  }
+
+  /** Returns {@code batch}, or a copy small enough to send: log lines, then InfiniBand samples dropped and counted. */
+  static TelemetryBatch fitted(TelemetryBatch batch) {
+    if (batch.getSerializedSize() <= MAX_BATCH_BYTES) {
+      return batch;
+    }
+    TelemetryBatch.Builder b = batch.toBuilder().clearLogLines()
+        .setDroppedLogLines(batch.getDroppedLogLines() + batch.getLogLinesCount());
+    if (b.build().getSerializedSize() > MAX_BATCH_BYTES) {
+      b.clearInfinibandSamples().setDroppedSamples(batch.getDroppedSamples() + batch.getInfinibandSamplesCount());
+    }
+    log.warning("batch of " + batch.getSerializedSize() + " bytes is over " + MAX_BATCH_BYTES + ": dropped its "
+        + batch.getLogLinesCount() + " log lines" + (b.getInfinibandSamplesCount() == 0 && batch.getInfinibandSamplesCount() > 0
+            ? " and " + batch.getInfinibandSamplesCount() + " InfiniBand samples" : ""));
+    return b.build();
   }
 
   /** How long the loop may go without finishing a cycle before the watchdog reports it. */

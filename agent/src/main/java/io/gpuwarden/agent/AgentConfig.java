@@ -25,7 +25,7 @@ import java.util.TreeMap;
  * @param pool pool the node belongs to
  * @param cluster cluster name, may be empty
  * @param labels free-form labels sent in the hello
- * @param collectorTarget collector address as {@code host:port}
+ * @param collectorTarget collector address as {@code host:port}, or several comma-separated, tried in order (failover)
  * @param sampleInterval how often every GPU is sampled
  * @param nvmlLibrary NVML library file to load; empty to search the system library path
  * @param bootIdFile file holding the Linux boot id
@@ -87,6 +87,7 @@ public record AgentConfig(
     requireNonNull(cluster, "cluster");
     labels = Map.copyOf(requireNonNull(labels, "labels"));
     requireNonNull(collectorTarget, "collectorTarget");
+    io.gpuwarden.agent.uplink.CollectorTargets.parse(collectorTarget);
     requireNonNull(sampleInterval, "sampleInterval");
     requireNonNull(nvmlLibrary, "nvmlLibrary");
     requireNonNull(bootIdFile, "bootIdFile");

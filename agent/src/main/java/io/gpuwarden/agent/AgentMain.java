@@ -54,7 +54,9 @@ public final class AgentMain implements Callable<Integer> {
       description = "File whose first line is this node's bearer token, for a collector started with --agent-tokens.")
   Path tokenFile;
 
-  @Option(names = "--collector", paramLabel = "HOST:PORT", description = "Collector address (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--collector", paramLabel = "HOST:PORT[,HOST:PORT...]",
+      description = "Collector address; several, comma-separated, are tried in order and the agent fails over to the next "
+          + "while one is down (default: ${DEFAULT-VALUE}).")
   String collector = AgentConfig.DEFAULT_COLLECTOR_TARGET;
 
   @Option(names = "--pool", paramLabel = "NAME", description = "Pool of this node (default: ${DEFAULT-VALUE}).")

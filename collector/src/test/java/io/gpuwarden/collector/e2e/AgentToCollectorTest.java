@@ -126,6 +126,29 @@ class AgentToCollectorTest {
   }
 
   @Test
+  void withTwoCollectorAddressesTheAgentFailsOverWhileTheFirstIsDown() throws Exception {
+    FakeNvml.write(FakeNvml.healthyH100());
+    int firstPort = Processes.freePort();
+    CollectorServer second = collector(0);
+    Path bootId = tmp.resolve("fo.boot_id");
+    Files.writeString(bootId, "boot-fo\n");
+    Agent a = Agent.start(AgentConfig.builder().nodeId("e2e-fo").pool("e2e")
+        .collectorTarget("127.0.0.1:" + firstPort + ",127.0.0.1:" + second.port())
+        .sampleInterval(Duration.ofMillis(100)).nvmlLibrary(FakeNvml.library()).bootIdFile(bootId)
+        .stateDir(tmp.resolve("fo-state")).sysfsRoot(tmp.resolve("no-sysfs")).logs(LogConfig.none())
+        .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(300)).build());
+    toClose.add(a);
+    // the first address refuses connections: the agent reports to the second
+    await().atMost(Duration.ofSeconds(15)).until(() -> node(second, "e2e-fo").getGpuSamplesCount() == 8);
+    // the second goes away and the first comes up: the agent moves back to the first
+    CollectorServer first = collector(firstPort);
+    second.close();
+    await().atMost(Duration.ofSeconds(15)).until(() -> node(first, "e2e-fo").getGpuSamplesCount() == 8);
+    await().atMost(Duration.ofSeconds(10)).until(() -> a.uplink().connected()
+        && a.uplink().acknowledgedSequence() == a.uplink().lastSequence());
+  }
+
+  @Test
   void everyGpuReachesTheCollectorAndChangesInNvmlShowUp() throws Exception {
     FakeNvml.write(FakeNvml.healthyH100());
     CollectorServer c = collector(0);
