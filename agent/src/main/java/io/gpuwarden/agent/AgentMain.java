@@ -87,6 +87,15 @@ public final class AgentMain implements Callable<Integer> {
       description = "Newest unacknowledged batches kept in memory before they go to disk (default: 600).")
   Integer spoolMemoryBatches;
 
+  @Option(names = "--reconnect-initial", paramLabel = "DURATION", converter = DurationConverter.class,
+      description = "First wait before reconnecting to the collector; doubles after each failure, with full jitter "
+          + "(default: 200ms).")
+  Duration reconnectInitial = AgentConfig.DEFAULT_RECONNECT_INITIAL_BACKOFF;
+
+  @Option(names = "--reconnect-max", paramLabel = "DURATION", converter = DurationConverter.class,
+      description = "Cap of the reconnect wait (default: 30s).")
+  Duration reconnectMax = AgentConfig.DEFAULT_RECONNECT_MAX_BACKOFF;
+
   @Option(names = "--parent-pid", paramLabel = "PID",
       description = "Exit when this process exits (used by the demo so no agent outlives it).")
   Long parentPid;
@@ -112,6 +121,7 @@ public final class AgentMain implements Callable<Integer> {
           .labels(labels)
           .collectorTarget(collector)
           .sampleInterval(interval)
+          .reconnectBackoff(reconnectInitial, reconnectMax)
           .spool(spool())
           .security(new UplinkSecurity(tls.clientTls(Optional.empty()), Optional.ofNullable(tokenFile)))
           .build();
