@@ -11,8 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_MEASURED="${1:-300}"
 WARMUP="${2:-30}"
-AGENT_JAVA_OPTS="${AGENT_JAVA_OPTS:-$(sed -n 's/^AGENT_JAVA_OPTS_DEFAULT="\(.*\)"$/\1/p' gpuwarden 2>/dev/null || true)}"
-AGENT_JAVA_OPTS="${AGENT_JAVA_OPTS:--XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xms16m -Xmx64m}"
+# The JVM options of the systemd unit, unless AGENT_JAVA_OPTS says otherwise.
+AGENT_JAVA_OPTS="${AGENT_JAVA_OPTS:-$(sed -n 's/^Environment="JAVA_OPTS=\(.*\)"$/\1/p' packaging/systemd/gpuwarden-agent.service)}"
 work=$(mktemp -d)
 trap 'kill $agent $collector $logger 2>/dev/null || true; rm -rf "$work"' EXIT
 
