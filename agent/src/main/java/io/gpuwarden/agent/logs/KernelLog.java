@@ -81,6 +81,7 @@ public final class KernelLog implements AutoCloseable {
   private long persistedSequence = -1;
   private Instant lastResumeWrite = Instant.MIN;
   private Instant lookbackStart;
+  private boolean syslogReadOnce;
 
   /**
    * What one poll produced.
@@ -259,6 +260,10 @@ public final class KernelLog implements AutoCloseable {
   }
 
   private void readSyslogOnce(Instant now, long nanos, List<Event> events) {
+    if (syslogReadOnce) {
+      return;
+    }
+    syslogReadOnce = true;
     for (Path p : syslogPaths) {
       try (java.util.stream.Stream<String> lines = Files.lines(p, java.nio.charset.StandardCharsets.UTF_8)) {
         lines.forEach(l -> syslogLine(SyslogLine.parse(l), now, nanos, events));
@@ -267,7 +272,6 @@ public final class KernelLog implements AutoCloseable {
         errors.failed("syslog:" + p, Component.getDefaultInstance(), "cannot read " + p + ": " + e.getMessage());
       }
     }
-    syslogPaths.clear(); // once
   }
 
   private void syslogLine(SyslogLine line, Instant now, long nanos, List<Event> events) {

@@ -349,9 +349,13 @@ public final class NodeRegistry {
 
   private Change reevaluate(NodeState state) {
     Instant now = clock.instant();
-    Node.Builder view = Node.newBuilder().setNodeId(state.nodeId).addAllInfinibandSamples(state.portSamples.values());
+    // What the collector-side rules need; inventory and ports only where the pool has expectations (every batch comes here).
+    Node.Builder view = Node.newBuilder().setNodeId(state.nodeId);
     if (state.hello != null) {
-      view.setPool(state.hello.getPool()).setInventory(state.hello.getInventory());
+      view.setPool(state.hello.getPool());
+      if (verdicts.expects(state.hello.getPool())) {
+        view.setInventory(state.hello.getInventory()).addAllInfinibandSamples(state.portSamples.values());
+      }
     }
     StalenessVerdict.Judgement j = verdicts.judge(state.lastSeen, state.checks.values(), now, view.build());
     Verdict previous = state.verdict;

@@ -58,6 +58,11 @@ public final class StalenessVerdict {
     this(staleAfter, expectations, new StragglerDetector(StragglerConfig.defaults()));
   }
 
+  /** Returns true when {@code pool} has an expected inventory (only then does a judgement need the node's inventory). */
+  public boolean expects(String pool) {
+    return expectations.containsKey(pool);
+  }
+
   /** Feeds a GPU sample of {@code nodeId} to the peer comparison. */
   public void observe(String pool, String nodeId, GpuSample sample, Instant now) {
     stragglers.observe(pool, nodeId, sample, now);

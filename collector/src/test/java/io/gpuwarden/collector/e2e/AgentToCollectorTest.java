@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.gpuwarden.agent.Agent;
-import io.gpuwarden.agent.AgentConfig;
 import io.gpuwarden.agent.FakeNvml;
 import io.gpuwarden.agent.logs.LogConfig;
 import io.gpuwarden.collector.CollectorConfig;
@@ -48,21 +47,7 @@ class AgentToCollectorTest {
   }
 
   private Agent agent(String nodeId, int port, LogConfig logs) throws Exception {
-    Path bootId = tmp.resolve(nodeId + ".boot_id");
-    Files.writeString(bootId, "11111111-2222-4333-8444-555555555555\n");
-    Agent a = Agent.start(AgentConfig.builder()
-        .nodeId(nodeId)
-        .pool("e2e")
-        .collectorTarget("127.0.0.1:" + port)
-        .sampleInterval(Duration.ofMillis(100))
-        .nvmlLibrary(FakeNvml.library())
-        .bootIdFile(bootId)
-        .stateDir(tmp.resolve(nodeId + "-state"))
-        .sysfsRoot(tmp.resolve(nodeId + "-no-sysfs"))
-        .logs(logs)
-        .nvmlTimeout(Duration.ofSeconds(1))
-        .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(500))
-        .build());
+    Agent a = Agent.start(E2eAgents.config(tmp, nodeId, "e2e", "127.0.0.1:" + port).logs(logs).build());
     toClose.add(a);
     return a;
   }
@@ -130,12 +115,7 @@ class AgentToCollectorTest {
     FakeNvml.write(FakeNvml.healthyH100());
     int firstPort = Processes.freePort();
     CollectorServer second = collector(0);
-    Path bootId = tmp.resolve("fo.boot_id");
-    Files.writeString(bootId, "boot-fo\n");
-    Agent a = Agent.start(AgentConfig.builder().nodeId("e2e-fo").pool("e2e")
-        .collectorTarget("127.0.0.1:" + firstPort + ",127.0.0.1:" + second.port())
-        .sampleInterval(Duration.ofMillis(100)).nvmlLibrary(FakeNvml.library()).bootIdFile(bootId)
-        .stateDir(tmp.resolve("fo-state")).sysfsRoot(tmp.resolve("no-sysfs")).logs(LogConfig.none())
+    Agent a = Agent.start(E2eAgents.config(tmp, "e2e-fo", "e2e", "127.0.0.1:" + firstPort + ",127.0.0.1:" + second.port())
         .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(300)).build());
     toClose.add(a);
     // the first address refuses connections: the agent reports to the second

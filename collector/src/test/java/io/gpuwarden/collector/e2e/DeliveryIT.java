@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.gpuwarden.agent.Agent;
-import io.gpuwarden.agent.AgentConfig;
 import io.gpuwarden.agent.FakeNvml;
-import io.gpuwarden.agent.logs.LogConfig;
 import io.gpuwarden.nvml.fake.FakeNvmlState;
 import io.gpuwarden.proto.v1.FleetServiceGrpc;
 import io.gpuwarden.proto.v1.GateServiceGrpc;
@@ -15,7 +13,6 @@ import io.gpuwarden.proto.v1.GetNodeRequest;
 import io.gpuwarden.proto.v1.HistoryEntry;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -82,11 +79,7 @@ class DeliveryIT {
     int port = Processes.freePort();
     collector = startCollector(port);
     channel = NettyChannelBuilder.forTarget("127.0.0.1:" + port).usePlaintext().build();
-    Files.writeString(tmp.resolve("boot"), "boot-1\n");
-    agent = Agent.start(AgentConfig.builder().nodeId("d1").pool("d").collectorTarget("127.0.0.1:" + port)
-        .sampleInterval(Duration.ofMillis(200)).nvmlLibrary(FakeNvml.library()).bootIdFile(tmp.resolve("boot"))
-        .stateDir(tmp.resolve("state")).sysfsRoot(tmp.resolve("no-sysfs")).logs(LogConfig.none())
-        .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(500)).build());
+    agent = Agent.start(E2eAgents.config(tmp, "d1", "d", "127.0.0.1:" + port).sampleInterval(Duration.ofMillis(200)).build());
     await().atMost(Duration.ofSeconds(30)).until(() -> agent.uplink().acknowledgedSequence() > 3);
 
     injectXids(10, 150);

@@ -5,9 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.Timestamp;
 import io.gpuwarden.agent.Agent;
-import io.gpuwarden.agent.AgentConfig;
 import io.gpuwarden.agent.FakeNvml;
-import io.gpuwarden.agent.logs.LogConfig;
 import io.gpuwarden.proto.v1.AddNoFlyWindowRequest;
 import io.gpuwarden.proto.v1.CompleteRequest;
 import io.gpuwarden.proto.v1.GateServiceGrpc;
@@ -112,11 +110,8 @@ class GateRestartIT {
     collector = startCollector(port, metricsPort, log);
     channel = NettyChannelBuilder.forTarget("127.0.0.1:" + port).usePlaintext().build();
     for (int i = 1; i <= 5; i++) {
-      Files.writeString(tmp.resolve("boot" + i), "boot-" + i + "\n");
-      agents.add(Agent.start(AgentConfig.builder().nodeId("n" + i).pool("r").collectorTarget("127.0.0.1:" + port)
-          .sampleInterval(Duration.ofMillis(200)).nvmlLibrary(FakeNvml.library()).bootIdFile(tmp.resolve("boot" + i))
-          .stateDir(tmp.resolve("state" + i)).sysfsRoot(tmp.resolve("no-sysfs")).logs(LogConfig.none())
-          .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(500)).build()));
+      agents.add(Agent.start(E2eAgents.config(tmp, "n" + i, "r", "127.0.0.1:" + port)
+          .sampleInterval(Duration.ofMillis(200)).build()));
     }
     await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> admin().getGate(GetGateRequest.getDefaultInstance())
         .getStatusesList().stream().filter(GateStatus::getAllocatable).count() == 5);

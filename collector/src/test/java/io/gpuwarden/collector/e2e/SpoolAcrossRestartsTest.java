@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.gpuwarden.agent.Agent;
-import io.gpuwarden.agent.AgentConfig;
 import io.gpuwarden.agent.FakeNvml;
-import io.gpuwarden.agent.logs.LogConfig;
 import io.gpuwarden.agent.uplink.SpoolConfig;
 import io.gpuwarden.agent.uplink.SpoolStats;
 import io.gpuwarden.collector.CollectorConfig;
@@ -48,19 +46,7 @@ class SpoolAcrossRestartsTest {
   }
 
   private Agent agent(String nodeId, int port, SpoolConfig spool) throws Exception {
-    Path bootId = tmp.resolve(nodeId + ".boot_id");
-    Files.writeString(bootId, "11111111-2222-4333-8444-555555555555\n");
-    Agent a = Agent.start(AgentConfig.builder()
-        .nodeId(nodeId)
-        .pool("e2e")
-        .collectorTarget("127.0.0.1:" + port)
-        .sampleInterval(Duration.ofMillis(100))
-        .nvmlLibrary(FakeNvml.library())
-        .bootIdFile(bootId)
-        .stateDir(tmp.resolve(nodeId + "-state"))
-        .sysfsRoot(tmp.resolve(nodeId + "-no-sysfs"))
-        .logs(LogConfig.none())
-        .nvmlTimeout(Duration.ofSeconds(1))
+    Agent a = Agent.start(E2eAgents.config(tmp, nodeId, "e2e", "127.0.0.1:" + port)
         .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(200))
         .spool(spool)
         .build());

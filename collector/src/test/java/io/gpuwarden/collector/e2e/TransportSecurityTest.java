@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.gpuwarden.agent.Agent;
-import io.gpuwarden.agent.AgentConfig;
 import io.gpuwarden.agent.FakeNvml;
-import io.gpuwarden.agent.logs.LogConfig;
 import io.gpuwarden.agent.tls.ClientTls;
 import io.gpuwarden.agent.tls.UplinkSecurity;
 import io.gpuwarden.agent.uplink.IngestUplink;
@@ -77,19 +75,7 @@ class TransportSecurityTest {
   }
 
   private Agent agent(String nodeId, CollectorServer c, UplinkSecurity security) throws Exception {
-    Path bootId = tmp.resolve(nodeId + ".boot_id");
-    Files.writeString(bootId, "11111111-2222-4333-8444-555555555555\n");
-    Agent a = Agent.start(AgentConfig.builder()
-        .nodeId(nodeId)
-        .pool("tls")
-        .collectorTarget("127.0.0.1:" + c.port())
-        .sampleInterval(Duration.ofMillis(100))
-        .nvmlLibrary(FakeNvml.library())
-        .bootIdFile(bootId)
-        .stateDir(tmp.resolve(nodeId + "-state"))
-        .sysfsRoot(tmp.resolve(nodeId + "-no-sysfs"))
-        .logs(LogConfig.none())
-        .nvmlTimeout(Duration.ofSeconds(1))
+    Agent a = Agent.start(E2eAgents.config(tmp, nodeId, "tls", "127.0.0.1:" + c.port())
         .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(200))
         .security(security)
         .build());

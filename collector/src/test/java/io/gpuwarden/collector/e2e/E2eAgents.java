@@ -1,0 +1,42 @@
+package io.gpuwarden.collector.e2e;
+
+import io.gpuwarden.agent.AgentConfig;
+import io.gpuwarden.agent.FakeNvml;
+import io.gpuwarden.agent.logs.LogConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The configuration of an in-process agent in end-to-end tests: the fake NVML, a boot id file and
+ * a state dir of its own under {@code tmp}, no InfiniBand and no kernel log (the test machine's must
+ * not leak in), 100 ms sampling and fast reconnects. Tests change what they need on the builder.
+ */
+final class E2eAgents {
+  static final String BOOT_ID = "11111111-2222-4333-8444-555555555555";
+
+  private E2eAgents() {}
+
+  static AgentConfig.Builder config(Path tmp, String nodeId, String pool, String collectorTarget) {
+    Path bootId = tmp.resolve(nodeId + ".boot_id");
+    try {
+      Files.writeString(bootId, BOOT_ID + "\n");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return AgentConfig.builder()
+        .nodeId(nodeId)
+        .pool(pool)
+        .collectorTarget(collectorTarget)
+        .sampleInterval(Duration.ofMillis(100))
+        .nvmlLibrary(FakeNvml.library())
+        .bootIdFile(bootId)
+        .stateDir(tmp.resolve(nodeId + "-state"))
+        .sysfsRoot(tmp.resolve(nodeId + "-no-sysfs"))
+        .logs(LogConfig.none())
+        .nvmlTimeout(Duration.ofSeconds(1))
+        .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(500));
+  }
+}
