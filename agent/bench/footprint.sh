@@ -5,8 +5,11 @@
 #   agent/bench/footprint.sh [SECONDS] [WARMUP_SECONDS]      (defaults: 300 and 30)
 #
 # The host is simulated with the project's fake libnvidia-ml.so.1 (8 H100s, healthy) and the
-# healthy 8x NDR InfiniBand sysfs fixture; the kernel log is a file in the /dev/kmsg format that gets
-# a warning line every second. A collector runs on loopback. Requires built jars (./gpuwarden build).
+# healthy 8x NDR InfiniBand sysfs fixture. The kernel log is the real /dev/kmsg when this user can
+# write to it (root): a warning record is written into it every second, and the agent reads it as on
+# a host. Otherwise (KMSG=file, or not root) it is a file in the /dev/kmsg format, which the agent
+# has to poll, a cost a host does not have. A collector runs on loopback. Requires built jars
+# (./gpuwarden build). Prints the CPU per agent thread too.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_MEASURED="${1:-300}"
@@ -21,8 +24,14 @@ java -XX:+UseSerialGC -jar collector/target/gpuwarden-collector.jar collector --
   --data-dir "$work/collector" --metrics-listen none > "$work/collector.log" 2>&1 &
 collector=$!
 echo "boot-footprint" > "$work/boot_id"
-: > "$work/kmsg"
-( seq=1; while true; do echo "4,$seq,$((seq * 1000000)),-;footprint: periodic warning $seq" >> "$work/kmsg"; seq=$((seq + 1)); sleep 1; done ) &
+if [ "${KMSG:-device}" = device ] && [ -w /dev/kmsg ]; then
+  kmsg=/dev/kmsg
+  ( seq=1; while true; do echo "<4>gpuwarden footprint: periodic warning $seq" > /dev/kmsg; seq=$((seq + 1)); sleep 1; done ) &
+else
+  kmsg="$work/kmsg"
+  : > "$kmsg"
+  ( seq=1; while true; do echo "4,$seq,$((seq * 1000000)),-;footprint: periodic warning $seq" >> "$kmsg"; seq=$((seq + 1)); sleep 1; done ) &
+fi
 logger=$!
 sleep 3
 # shellcheck disable=SC2086
@@ -30,12 +39,15 @@ GPUWARDEN_FAKE_NVML_STATE="$PWD/native/examples/h100-8gpu-healthy.state" \
 java $AGENT_JAVA_OPTS -jar agent/target/gpuwarden-agent.jar --collector "127.0.0.1:$port" --node-id footprint \
   --interval 1s --nvml-lib native/target/fake-nvml/libnvidia-ml.so.1 --boot-id-file "$work/boot_id" \
   --state-dir "$work/state" --sysfs-root agent/src/test/fixtures/sysfs/healthy-8x-ndr --expected-ib-ports 8 \
-  --expected-ib-rate 400 --kmsg "$work/kmsg" > "$work/agent.log" 2>&1 &
+  --expected-ib-rate 400 --kmsg "$kmsg" > "$work/agent.log" 2>&1 &
 agent=$!
 sleep "$WARMUP"
 tck=$(getconf CLK_TCK)
 ticks() { awk '{print $14 + $15}' "/proc/$agent/stat"; }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$agent/status"; }
+thread_ticks() { for t in /proc/"$agent"/task/*; do
+  echo "$(basename "$t") $(awk '{print $14 + $15}' "$t/stat" 2>/dev/null || echo 0) $(tr ' ' '_' < "$t/comm" 2>/dev/null || echo gone)"; done | sort; }
+thread_ticks > "$work/threads0"
 t0=$(date +%s.%N); c0=$(ticks); max=0; sum=0; n=0
 end=$(( $(date +%s) + SECONDS_MEASURED ))
 while [ "$(date +%s)" -lt "$end" ]; do
@@ -43,10 +55,15 @@ while [ "$(date +%s)" -lt "$end" ]; do
   sleep 5
 done
 t1=$(date +%s.%N); c1=$(ticks); r=$(rss_kib)
+thread_ticks > "$work/threads1"
 awk -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v tck="$tck" -v max="$max" -v avg="$((sum / n))" -v last="$r" \
   -v opts="$AGENT_JAVA_OPTS" -v s="$SECONDS_MEASURED" 'BEGIN {
   cpu = (c1 - c0) / tck / (t1 - t0) * 100;
   printf "agent footprint over %d s (after warm-up), JVM options: %s\n", s, opts;
   printf "  CPU: %.3f%% of one core\n", cpu;
   printf "  RSS: average %.1f MiB, max %.1f MiB, at end %.1f MiB\n", avg / 1024, max / 1024, last / 1024 }'
+echo "  kernel log: $kmsg"
+echo "  CPU by thread (% of one core; threads named alike are summed; per-thread ticks round down):"
+join "$work/threads0" "$work/threads1" | awk -v t="$tck" -v s="$SECONDS_MEASURED" '{ sub(/[0-9]+(-[0-9]+)?$/, "", $3); cpu[$3] += ($4 - $2) / t / s * 100 }
+  END { for (n in cpu) if (cpu[n] > 0) printf "    %6.3f%%  %s\n", cpu[n], n }' | sort -rn | head -12
 grep -c "sampling cycle failed" "$work/agent.log" | sed 's/^/  failed cycles: /'

@@ -4,22 +4,29 @@
  * path as the real library.
  *
  * Every entry point takes state_lock only long enough to refresh the state and copy out what it
- * needs, then works on the copy, so a slow call never holds up the others. Injected hangs and
- * nvmlEventSetWait_v2 sleep with the lock released and re-read the state every FAKE_POLL_NS, so a
- * hang ends early when its key goes and a waiting event set sees a new event within that time.
+ * needs, then works on the copy, so a slow call never holds up the others. Injected hangs sleep
+ * with the lock released and re-read the state every FAKE_POLL_NS, so a hang ends early when its
+ * key goes. nvmlEventSetWait_v2 blocks, like the real driver's, until the state file's directory
+ * changes (inotify, one watch per event set), re-checking at least every FAKE_EVENT_RECHECK_MS; where inotify is not
+ * available it falls back to polling every FAKE_POLL_NS.
  */
 #include "fake_state.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define FAKE_POLL_NS (5 * 1000 * 1000LL)
+/* A waiting event set re-reads the state at least this often even when inotify reports nothing. */
+#define FAKE_EVENT_RECHECK_MS 1000
 
 /* Only the address matters: a handle is &device_slots[index] and stays valid across reloads. */
 struct nvmlDevice_st {
@@ -37,6 +44,7 @@ struct nvmlEventSet_st {
     unsigned long long registered[FAKE_MAX_GPUS];
     int delivered_any;              /* or the file held events when the set was created */
     unsigned int last_delivered_id; /* only larger ids are delivered; starts at the largest id present at creation */
+    int watch;                      /* inotify on the state file's directory, or -1: waits then poll */
 };
 
 /* What identifies one version of the state file; writers replace it by rename. */
@@ -79,6 +87,65 @@ static int sleep_until(long long deadline_ns)
     long long slice = remaining < FAKE_POLL_NS ? remaining : FAKE_POLL_NS;
     struct timespec pause = {(time_t)(slice / 1000000000LL), (long)(slice % 1000000000LL)};
     nanosleep(&pause, NULL); /* an EINTR just means an earlier re-check */
+    return 1;
+}
+
+/*
+ * Watches the directory of the state file for the changes a writer makes (in place or by rename).
+ * Returns an inotify descriptor, or -1 when inotify cannot be used (the caller then polls).
+ */
+static int watch_state_directory(void)
+{
+    const char *path = getenv(FAKE_STATE_ENV);
+    if (path == NULL || *path == '\0') {
+        return -1;
+    }
+    char directory[4096];
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL) {
+        strcpy(directory, ".");
+    } else if (slash == path) {
+        strcpy(directory, "/");
+    } else {
+        size_t length = (size_t)(slash - path);
+        if (length >= sizeof(directory)) {
+            return -1;
+        }
+        memcpy(directory, path, length);
+        directory[length] = '\0';
+    }
+    int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd < 0) {
+        return -1;
+    }
+    uint32_t mask = IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB;
+    if (inotify_add_watch(fd, directory, mask) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/*
+ * Blocks until the watched directory changes, FAKE_EVENT_RECHECK_MS pass or the deadline comes,
+ * whichever is first (without a watch, one poll interval); returns 0 once the deadline has passed.
+ */
+static int wait_for_change(int watch, long long deadline_ns)
+{
+    if (watch < 0) {
+        return sleep_until(deadline_ns);
+    }
+    long long remaining = deadline_ns - monotonic_ns();
+    if (remaining <= 0) {
+        return 0;
+    }
+    long long slice_ms = (remaining + 999999LL) / 1000000LL;
+    struct pollfd ready = {watch, POLLIN, 0};
+    if (poll(&ready, 1, (int)(slice_ms < FAKE_EVENT_RECHECK_MS ? slice_ms : FAKE_EVENT_RECHECK_MS)) > 0) {
+        char drained[4096];
+        while (read(watch, drained, sizeof(drained)) > 0) {
+        }
+    }
     return 1;
 }
 
@@ -1227,6 +1294,7 @@ NVML_API nvmlReturn_t nvmlEventSetCreate(nvmlEventSet_t *set)
     if (created == NULL) {
         return NVML_ERROR_MEMORY;
     }
+    created->watch = watch_state_directory(); /* before the first look, so no later change is missed */
     pthread_mutex_lock(&state_lock);
     refresh_locked(); /* the events the file holds now are history to this set */
     if (current->event_count > 0) {
@@ -1272,13 +1340,16 @@ NVML_API nvmlReturn_t nvmlDeviceGetSupportedEventTypes(nvmlDevice_t device, unsi
 }
 
 /* Polls the state file until an event for this set appears or timeoutms pass. */
+/* Waits for the next event, blocking on the set's watch between looks. */
 NVML_API nvmlReturn_t nvmlEventSetWait_v2(nvmlEventSet_t set, nvmlEventData_t *data, unsigned int timeoutms)
 {
     long long deadline = monotonic_ns() + (long long)timeoutms * 1000000LL;
+    nvmlReturn_t result;
     for (;;) {
-        nvmlReturn_t result = NVML_ERROR_UNINITIALIZED;
         struct fake_event event;
         int found = 0;
+        int watch = -1;
+        result = NVML_ERROR_UNINITIALIZED;
         pthread_mutex_lock(&state_lock);
         if (init_count > 0) {
             refresh_locked();
@@ -1287,13 +1358,14 @@ NVML_API nvmlReturn_t nvmlEventSetWait_v2(nvmlEventSet_t set, nvmlEventData_t *d
                 if (data == NULL || !is_live_set_locked(set)) {
                     result = NVML_ERROR_INVALID_ARGUMENT;
                 } else {
+                    watch = set->watch;
                     found = next_event_locked(set, &event);
                 }
             }
         }
         pthread_mutex_unlock(&state_lock);
         if (result != NVML_SUCCESS) {
-            return result;
+            break;
         }
         if (found) {
             data->device = &device_slots[event.gpu];
@@ -1301,12 +1373,14 @@ NVML_API nvmlReturn_t nvmlEventSetWait_v2(nvmlEventSet_t set, nvmlEventData_t *d
             data->eventData = event.data;
             data->gpuInstanceId = event.gpu_instance_id;
             data->computeInstanceId = event.compute_instance_id;
-            return NVML_SUCCESS;
+            break;
         }
-        if (!sleep_until(deadline)) {
-            return NVML_ERROR_TIMEOUT;
+        if (!wait_for_change(watch, deadline)) {
+            result = NVML_ERROR_TIMEOUT;
+            break;
         }
     }
+    return result;
 }
 
 NVML_API nvmlReturn_t nvmlEventSetFree(nvmlEventSet_t set)
@@ -1322,6 +1396,9 @@ NVML_API nvmlReturn_t nvmlEventSetFree(nvmlEventSet_t set)
     for (struct nvmlEventSet_st **link = &event_sets; *link != NULL; link = &(*link)->next) {
         if (*link == set) {
             *link = set->next;
+            if (set->watch >= 0) {
+                close(set->watch);
+            }
             free(set);
             result = NVML_SUCCESS;
             break;

@@ -27,6 +27,10 @@ import java.util.TreeMap;
  * @param labels free-form labels sent in the hello
  * @param collectorTarget collector address as {@code host:port}, or several comma-separated, tried in order (failover)
  * @param sampleInterval how often every GPU is sampled
+ * @param detailInterval how often the slow-changing and costly readings are taken: NVLink state and
+ *     error counters, retired pages, PCIe maxima, power limit, ECC and persistence mode, and the
+ *     InfiniBand counters (the port state and rate are read every interval). In between, the last
+ *     values are carried forward. Zero (or anything up to {@code sampleInterval}) reads them every time.
  * @param nvmlLibrary NVML library file to load; empty to search the system library path
  * @param bootIdFile file holding the Linux boot id
  * @param reconnectInitialBackoff first wait before reconnecting after the stream fails
@@ -48,6 +52,7 @@ public record AgentConfig(
     Map<String, String> labels,
     String collectorTarget,
     Duration sampleInterval,
+    Duration detailInterval,
     Optional<Path> nvmlLibrary,
     Path bootIdFile,
     Duration reconnectInitialBackoff,
@@ -69,6 +74,8 @@ public record AgentConfig(
   public static final Duration DEFAULT_SAMPLE_INTERVAL = Duration.ofSeconds(1);
   /** Default first reconnect wait. */
   public static final Duration DEFAULT_RECONNECT_INITIAL_BACKOFF = Duration.ofMillis(200);
+  /** Default interval of the slow-changing and costly readings. */
+  public static final Duration DEFAULT_DETAIL_INTERVAL = Duration.ofSeconds(10);
   /** Default reconnect wait cap. */
   public static final Duration DEFAULT_RECONNECT_MAX_BACKOFF = Duration.ofSeconds(30);
   /** Default unacknowledged batches kept in memory: ten minutes at the default interval. */
@@ -89,6 +96,10 @@ public record AgentConfig(
     requireNonNull(collectorTarget, "collectorTarget");
     io.gpuwarden.agent.uplink.CollectorTargets.parse(collectorTarget);
     requireNonNull(sampleInterval, "sampleInterval");
+    requireNonNull(detailInterval, "detailInterval");
+    if (detailInterval.isNegative()) {
+      throw new IllegalArgumentException("detail interval must not be negative, got " + detailInterval);
+    }
     requireNonNull(nvmlLibrary, "nvmlLibrary");
     requireNonNull(bootIdFile, "bootIdFile");
     requireNonNull(reconnectInitialBackoff, "reconnectInitialBackoff");
@@ -141,6 +152,7 @@ public record AgentConfig(
     private final Map<String, String> labels = new TreeMap<>();
     private String collectorTarget = DEFAULT_COLLECTOR_TARGET;
     private Duration sampleInterval = DEFAULT_SAMPLE_INTERVAL;
+    private Duration detailInterval = DEFAULT_DETAIL_INTERVAL;
     private Path nvmlLibrary;
     private Path bootIdFile = HostIdentity.DEFAULT_BOOT_ID_FILE;
     private Duration reconnectInitialBackoff = DEFAULT_RECONNECT_INITIAL_BACKOFF;
@@ -235,6 +247,12 @@ public record AgentConfig(
       return this;
     }
 
+    /** Sets how often the slow-changing and costly readings are taken; zero takes them every interval. */
+    public Builder detailInterval(Duration detailInterval) {
+      this.detailInterval = requireNonNull(detailInterval, "detailInterval");
+      return this;
+    }
+
     /** Sets the NVML library file; null searches the system library path. */
     public Builder nvmlLibrary(Path nvmlLibrary) {
       this.nvmlLibrary = nvmlLibrary;
@@ -275,6 +293,7 @@ public record AgentConfig(
           labels,
           collectorTarget,
           sampleInterval,
+          detailInterval,
           Optional.ofNullable(nvmlLibrary),
           bootIdFile,
           reconnectInitialBackoff,

@@ -71,6 +71,7 @@ public final class HostMonitor implements AutoCloseable {
   private final KernelLog logs;
   private final XidDeduplicator xidDedupe = new XidDeduplicator(XidDeduplicator.DEFAULT_WINDOW);
   private final SourceErrorTracker ibErrors;
+  private final DetailSchedule detail;
   private List<InfinibandPortSample> ports = List.of();
   private List<InfinibandPortInfo> portInventory = List.of();
   private NvmlGpuSource gpus;
@@ -104,6 +105,7 @@ public final class HostMonitor implements AutoCloseable {
     this.flood = new XidFloodFilter(config.checks().xidFloodWindow());
     this.infiniband = new InfinibandSysfs(config.sysfsRoot());
     this.ibErrors = new SourceErrorTracker("infiniband", clock);
+    this.detail = new DetailSchedule(config.detailInterval());
     this.checks = new CheckRunner(BuiltInChecks.create(config.checks(), config.xidPolicy(), state, clock.instant(),
         () -> ports));
     this.logs = KernelLog.open(config.logs(), new LogClassifier(rules(config.logs()), xidEvents, this::gpuByPci), state,
@@ -143,7 +145,7 @@ public final class HostMonitor implements AutoCloseable {
   public static HostMonitor open(AgentConfig config, Clock clock, boolean watchEvents, Runnable onXid) {
     HostMonitor m = new HostMonitor(config, clock, HostIdentity.bootId(config.bootIdFile()), watchEvents, onXid);
     m.tryOpenNvml();
-    m.readInfiniband(clock.instant());
+    m.readInfiniband(clock.instant(), true);
     return m;
   }
 
@@ -261,8 +263,9 @@ public final class HostMonitor implements AutoCloseable {
     List<GpuSample> samples = List.of();
     OptionalInt count = OptionalInt.empty();
     List<Event> events = new ArrayList<>();
+    boolean detailDue = detail.due(now);
     if (gpus != null) {
-      NvmlGpuSource.Sample s = gpus.sample();
+      NvmlGpuSource.Sample s = gpus.sample(detailDue);
       samples = s.gpus();
       count = s.deviceCount();
       now = s.time();
@@ -271,7 +274,7 @@ public final class HostMonitor implements AutoCloseable {
     if (watcher != null) {
       events.addAll(watcher.drain());
     }
-    readInfiniband(now);
+    readInfiniband(now, detailDue);
     events.addAll(ibErrors.drainEvents());
     KernelLog.Polled logged = logs.poll();
     events.addAll(logged.events());
@@ -282,8 +285,8 @@ public final class HostMonitor implements AutoCloseable {
     return new Cycle(snapshot, results, flood.filter(events, now), ports, logged.lines(), logged.droppedLines());
   }
 
-  private void readInfiniband(Instant now) {
-    ports = infiniband.sample(now);
+  private void readInfiniband(Instant now, boolean withCounters) {
+    ports = infiniband.sample(now, withCounters);
     List<String> present = new ArrayList<>();
     for (InfinibandPortSample p : ports) {
       present.add(p.getHca() + "/" + p.getPort());

@@ -12,6 +12,7 @@ class AgentConfigTest {
   void defaultsFollowTheDocumentation() {
     AgentConfig c = AgentConfig.builder().nodeId("n1").build();
     assertThat(c.sampleInterval()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(c.detailInterval()).isEqualTo(Duration.ofSeconds(10));
     assertThat(c.collectorTarget()).isEqualTo("localhost:7700");
     assertThat(c.pool()).isEqualTo("default");
     assertThat(c.nvmlLibrary()).isEmpty();
@@ -54,5 +55,7 @@ class AgentConfigTest {
     assertThatThrownBy(() -> AgentConfig.builder().nodeId("n1")
         .reconnectBackoff(Duration.ofSeconds(5), Duration.ofSeconds(1)).build())
         .hasMessageContaining("initial <= max");
+    assertThatThrownBy(() -> AgentConfig.builder().nodeId("n1").detailInterval(Duration.ofSeconds(-1)).build())
+        .hasMessageContaining("detail interval must not be negative, got PT-1S");
   }
 }

@@ -33,6 +33,12 @@ public final class HostOptions {
       description = "Deadline of one GPU's NVML reads; a GPU that misses it is unresponsive (default: 2s).")
   Duration nvmlTimeout = AgentConfig.DEFAULT_NVML_TIMEOUT;
 
+  @Option(names = "--detail-interval", paramLabel = "DURATION", converter = DurationConverter.class,
+      description = "How often the slow-changing and costly readings are taken: NVLink state and error counters, "
+          + "retired pages, PCIe maxima, power limit, ECC and persistence mode, InfiniBand counters; the last "
+          + "values are carried forward in between. 0s reads them every interval (default: 10s).")
+  Duration detailInterval = AgentConfig.DEFAULT_DETAIL_INTERVAL;
+
   @Option(names = "--boot-id-file", paramLabel = "PATH", description = "Boot id file (default: ${DEFAULT-VALUE}).")
   Path bootIdFile = HostIdentity.DEFAULT_BOOT_ID_FILE;
 
@@ -128,7 +134,8 @@ public final class HostOptions {
         .withRulesFile(Optional.ofNullable(classifierRules))
         .withForwarding(priority(forwardLogPriority), forwardLogRate, forwardLogBurst)
         .withCheckLookback(Optional.ofNullable(kernelLogLookback));
-    return builder.nodeId(nodeId).nvmlLibrary(nvmlLib).nvmlTimeout(nvmlTimeout).bootIdFile(bootIdFile)
+    return builder.nodeId(nodeId).nvmlLibrary(nvmlLib).nvmlTimeout(nvmlTimeout).detailInterval(detailInterval)
+        .bootIdFile(bootIdFile)
         .stateDir(stateDir).checks(checks).sysfsRoot(sysfsRoot).logs(logs);
   }
 

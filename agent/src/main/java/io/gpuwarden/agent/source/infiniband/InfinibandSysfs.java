@@ -10,17 +10,22 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
  * Reads every HCA and port under {@code <root>/class/infiniband} (on real hosts each entry is a
- * symlink into {@code devices/}; links are followed). Each call lists afresh, so HCAs and ports that
- * appear or vanish are picked up. A file that cannot be read is reported in the sample's
+ * symlink into {@code devices/}; links are followed). Each full read lists afresh, so HCAs and ports
+ * that appear or vanish are picked up; a read without counters (see {@link #sample(Instant, boolean)})
+ * reuses the last listing. A file that cannot be read is reported in the sample's
  * {@code read_errors}, never fatal. Data counters come out in bytes (the files count 4-byte words);
  * narrow error counters at their maximum are listed as saturated.
+ *
+ * <p>Not thread-safe: it keeps the last listing and counters for reads without counters.
  *
  * <pre>{@code
  * List<InfinibandPortSample> ports = new InfinibandSysfs(Path.of("/sys")).sample(Instant.now());
@@ -30,6 +35,10 @@ public final class InfinibandSysfs {
   private static final Pattern PCI = Pattern.compile("\\p{XDigit}{4}:\\p{XDigit}{2}:\\p{XDigit}{2}\\.\\p{XDigit}");
 
   private final Path root;
+  /** The ports the last full read found; null before the first. */
+  private List<PortPath> layout;
+  /** Each port's counters from the last full read, by "hca/port". */
+  private final Map<String, PortCounters> counters = new HashMap<>();
 
   /** Reads below {@code root} (normally {@code /sys}). */
   public InfinibandSysfs(Path root) {
@@ -55,21 +64,92 @@ public final class InfinibandSysfs {
     return out;
   }
 
-  /** Reads every port's state, rate and counters. */
+  /** Lists the ports anew and reads every port's state, rate and counters. */
   public List<InfinibandPortSample> sample(Instant now) {
+    return sample(now, true);
+  }
+
+  /**
+   * Reads every port's state and rate, and its counters when {@code withCounters}.
+   *
+   * <p>Without counters, only {@code state}, {@code phys_state} and {@code rate} of the ports the
+   * last full read found are read (3 files a port instead of 20 to 40) and each port's counters, with
+   * their read errors, are carried forward from that read. It falls back to a full read (listing
+   * the ports anew) when there was none yet, or when an attribute cannot be read: the port may
+   * have gone.
+   */
+  public List<InfinibandPortSample> sample(Instant now, boolean withCounters) {
+    if (!withCounters && layout != null) {
+      List<InfinibandPortSample> out = new ArrayList<>(layout.size());
+      for (PortPath p : layout) {
+        InfinibandPortSample.Builder b = InfinibandPortSample.newBuilder().setHca(p.hca()).setPort(p.number())
+            .setTime(ProtoTime.of(now));
+        List<String> errors = new ArrayList<>();
+        readStatus(p.path(), b, errors);
+        if (!errors.isEmpty()) {
+          return sample(now, true);
+        }
+        PortCounters kept = counters.get(p.key());
+        b.putAllCounters(kept.values()).addAllSaturatedCounters(kept.saturated()).addAllReadErrors(kept.errors());
+        out.add(b.build());
+      }
+      return out;
+    }
     List<InfinibandPortSample> out = new ArrayList<>();
+    List<PortPath> found = new ArrayList<>();
+    counters.clear();
     for (Path hca : hcas()) {
       for (Path port : ports(hca)) {
-        out.add(sample(hca.getFileName().toString(), port, now));
+        PortPath p = new PortPath(hca.getFileName().toString(), Integer.parseInt(port.getFileName().toString()), port);
+        found.add(p);
+        out.add(sample(p, now));
       }
     }
+    layout = List.copyOf(found);
     return out;
   }
 
-  private InfinibandPortSample sample(String hca, Path port, Instant now) {
-    InfinibandPortSample.Builder b = InfinibandPortSample.newBuilder().setHca(hca)
-        .setPort(Integer.parseInt(port.getFileName().toString())).setTime(ProtoTime.of(now));
+  /** Where one port's attributes are. */
+  private record PortPath(String hca, int number, Path path) {
+    String key() {
+      return hca + "/" + number;
+    }
+  }
+
+  /** One port's counters as last read, with what could not be read. */
+  private record PortCounters(Map<String, Long> values, List<String> saturated, List<String> errors) {}
+
+  private InfinibandPortSample sample(PortPath p, Instant now) {
+    InfinibandPortSample.Builder b = InfinibandPortSample.newBuilder().setHca(p.hca()).setPort(p.number())
+        .setTime(ProtoTime.of(now));
     List<String> errors = new ArrayList<>();
+    readStatus(p.path(), b, errors);
+    List<String> counterErrors = new ArrayList<>();
+    List<String> saturated = new ArrayList<>();
+    TreeMap<String, Long> values = new TreeMap<>();
+    for (String dir : new String[] {"counters", "hw_counters"}) {
+      for (Path f : list(p.path().resolve(dir))) {
+        String name = f.getFileName().toString();
+        if (name.equals("lifespan")) {
+          continue;
+        }
+        String key = dir.equals("counters") ? name : dir + "/" + name;
+        attribute(p.path(), dir + "/" + name, counterErrors).ifPresent(t -> parse(t, key, counterErrors, () -> {
+          long v = InfinibandFormats.counter(t);
+          if (dir.equals("counters") && InfinibandFormats.saturated(name, v)) {
+            saturated.add(name);
+          }
+          values.put(key, dir.equals("counters") && InfinibandFormats.countsWords(name) ? v * 4 : v);
+        }));
+      }
+    }
+    counters.put(p.key(), new PortCounters(Map.copyOf(values), List.copyOf(saturated), List.copyOf(counterErrors)));
+    b.putAllCounters(values).addAllSaturatedCounters(saturated);
+    b.addAllReadErrors(errors).addAllReadErrors(counterErrors);
+    return b.build();
+  }
+
+  private static void readStatus(Path port, InfinibandPortSample.Builder b, List<String> errors) {
     attribute(port, "state", errors).ifPresent(t -> parse(t, "state", errors, () -> {
       var s = InfinibandFormats.numbered(t);
       b.setState(s.number()).setStateName(s.name());
@@ -82,26 +162,6 @@ public final class InfinibandSysfs {
       var r = InfinibandFormats.rate(t);
       b.setRateBitsPerSecond(r.bitsPerSecond()).setRateText(r.text());
     }));
-    TreeMap<String, Long> counters = new TreeMap<>();
-    for (String dir : new String[] {"counters", "hw_counters"}) {
-      for (Path f : list(port.resolve(dir))) {
-        String name = f.getFileName().toString();
-        if (name.equals("lifespan")) {
-          continue;
-        }
-        String key = dir.equals("counters") ? name : dir + "/" + name;
-        attribute(port, dir + "/" + name, errors).ifPresent(t -> parse(t, key, errors, () -> {
-          long v = InfinibandFormats.counter(t);
-          if (dir.equals("counters") && InfinibandFormats.saturated(name, v)) {
-            b.addSaturatedCounters(name);
-          }
-          counters.put(key, dir.equals("counters") && InfinibandFormats.countsWords(name) ? v * 4 : v);
-        }));
-      }
-    }
-    b.putAllCounters(counters);
-    b.addAllReadErrors(errors);
-    return b.build();
   }
 
   private interface Parse {

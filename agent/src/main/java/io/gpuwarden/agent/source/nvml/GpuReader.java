@@ -33,12 +33,24 @@ import java.util.function.Supplier;
  * Reads every counter of one GPU into a {@link GpuSample}. Runs on the GPU's lane (see
  * {@link GpuLanes}). NOT_SUPPORTED leaves a field unset; any other failure leaves it unset and is
  * returned in {@link Result#failures()}; {@code GPU_IS_LOST} stops the read and marks the GPU lost.
+ *
+ * <p>The fields split in two: those read every time, and the <em>detail</em> — slow-changing or
+ * costly (NVLink state and error counters, 6 calls per link; retired pages; PCIe maxima; power
+ * limit; ECC and persistence mode). Given the previous result, a read copies the detail from it
+ * (values and failures alike) instead of calling NVML for it.
  */
 final class GpuReader {
   private final Clock clock;
 
-  /** What one read produced. */
-  record Result(GpuSample sample, Map<String, String> failures) {}
+  /**
+   * What one read produced.
+   *
+   * @param sample every field, the detail included
+   * @param failures every failing read, by what failed
+   * @param detail the detail fields alone, to carry forward
+   * @param detailFailures the detail's failing reads alone, to carry forward
+   */
+  record Result(GpuSample sample, Map<String, String> failures, GpuSample detail, Map<String, String> detailFailures) {}
 
   /** Thrown inside a read to stop at the first GPU_IS_LOST. */
   private static final class Lost extends RuntimeException {
@@ -53,52 +65,78 @@ final class GpuReader {
     this.clock = clock;
   }
 
+  /** Reads every field, the detail included. */
   Result read(GpuInfo info, NvmlDevice d) {
+    return read(info, d, null);
+  }
+
+  /**
+   * Reads the fields read every time, and the detail too unless {@code previous} (the last result of
+   * a read of this GPU that was not lost) is given, in which case its detail is carried forward.
+   */
+  Result read(GpuInfo info, NvmlDevice d, Result previous) {
     GpuSample.Builder s = GpuSample.newBuilder().setGpuUuid(info.getUuid()).setIndex(info.getIndex())
         .setTime(ProtoTime.of(clock.instant()));
     Map<String, String> failures = new LinkedHashMap<>();
+    GpuSample.Builder detail = GpuSample.newBuilder();
+    Map<String, String> detailFailures = new LinkedHashMap<>();
     try {
-      get(failures, "temperature", d::temperatureCelsius, s::setTemperatureCelsius);
-      get(failures, "power", d::powerUsageMilliwatts, s::setPowerMilliwatts);
-      get(failures, "power-limit", d::enforcedPowerLimitMilliwatts, s::setPowerLimitMilliwatts);
-      get(failures, "utilization", d::utilization, (Utilization u) -> s
-          .setUtilizationGpuPercent(u.gpuPercent()).setUtilizationMemoryPercent(u.memoryPercent()));
-      get(failures, "memory", d::memoryInfo, (MemoryInfo m) -> s
-          .setMemoryTotalBytes(m.totalBytes()).setMemoryUsedBytes(m.usedBytes()).setMemoryFreeBytes(m.freeBytes()));
-      get(failures, "sm-clock", () -> d.clockMhz(ClockType.SM), s::setSmClockMhz);
-      get(failures, "memory-clock", () -> d.clockMhz(ClockType.MEMORY), s::setMemoryClockMhz);
-      get(failures, "ecc-mode", d::eccMode, m -> s.setEccEnabled(m.current()));
-      get(failures, "ecc", () -> d.totalEccErrors(MemoryErrorType.CORRECTED, EccCounterType.VOLATILE), s::setEccCorrectedVolatile);
-      get(failures, "ecc", () -> d.totalEccErrors(MemoryErrorType.UNCORRECTED, EccCounterType.VOLATILE), s::setEccUncorrectedVolatile);
-      get(failures, "ecc", () -> d.totalEccErrors(MemoryErrorType.CORRECTED, EccCounterType.AGGREGATE), s::setEccCorrectedAggregate);
-      get(failures, "ecc", () -> d.totalEccErrors(MemoryErrorType.UNCORRECTED, EccCounterType.AGGREGATE), s::setEccUncorrectedAggregate);
-      get(failures, "ecc-sram", () -> d.memoryErrorCounter(MemoryErrorType.UNCORRECTED, EccCounterType.AGGREGATE,
-          MemoryLocation.SRAM), s::setEccUncorrectedAggregateSram);
-      get(failures, "ecc-dram", () -> d.memoryErrorCounter(MemoryErrorType.UNCORRECTED, EccCounterType.AGGREGATE,
-          MemoryLocation.DRAM), s::setEccUncorrectedAggregateDram);
-      get(failures, "retired-pages", () -> d.retiredPages(PageRetirementCause.MULTIPLE_SINGLE_BIT_ECC_ERRORS),
-          l -> s.setRetiredPagesSbe(l.size()));
-      get(failures, "retired-pages", () -> d.retiredPages(PageRetirementCause.DOUBLE_BIT_ECC_ERROR),
-          l -> s.setRetiredPagesDbe(l.size()));
-      get(failures, "retired-pages-pending", d::retiredPagesPending, s::setRetiredPagesPending);
-      get(failures, "remapped-rows", d::remappedRows, (RemappedRows r) -> s
-          .setRemappedRowsCorrected(r.corrected()).setRemappedRowsUncorrected(r.uncorrected())
-          .setRemapPending(r.pending()).setRemapFailure(r.failure()));
-      get(failures, "clock-event-reasons", d::clockEventReasons, s::setClockEventReasons);
-      get(failures, "pcie-replay", d::pcieReplayCounter, s::setPcieReplayCount);
-      get(failures, "pcie-link", d::pcieLinkGeneration, s::setPcieLinkGeneration);
-      get(failures, "pcie-link", d::pcieLinkGenerationMax, s::setPcieLinkGenerationMax);
-      get(failures, "pcie-link", d::pcieLinkWidth, s::setPcieLinkWidth);
-      get(failures, "pcie-link", d::pcieLinkWidthMax, s::setPcieLinkWidthMax);
-      get(failures, "pstate", d::performanceState, s::setPerformanceState);
-      get(failures, "persistence-mode", d::persistenceMode, s::setPersistenceMode);
-      get(failures, "fabric", d::fabricInfo, (GpuFabricInfo f) -> s.setFabric(fabric(f)));
-      get(failures, "recovery-action", d::gpuRecoveryAction, a -> s.setRecoveryAction(recovery(a)));
-      get(failures, "nvlink", d::nvlinkLinkCount, n -> readNvlinks(d, n, s, failures));
+      readEveryTime(d, s, failures);
+      if (previous == null) {
+        readDetail(d, detail, detailFailures);
+      } else {
+        detail.mergeFrom(previous.detail());
+        detailFailures.putAll(previous.detailFailures());
+      }
     } catch (Lost e) {
       s.setLost(true).setUnavailableReason(e.getMessage());
     }
-    return new Result(s.build(), failures);
+    s.mergeFrom(detail.build());
+    detailFailures.forEach(failures::putIfAbsent);
+    return new Result(s.build(), failures, detail.build(), Map.copyOf(detailFailures));
+  }
+
+  private void readEveryTime(NvmlDevice d, GpuSample.Builder s, Map<String, String> failures) {
+    get(failures, "temperature", d::temperatureCelsius, s::setTemperatureCelsius);
+    get(failures, "power", d::powerUsageMilliwatts, s::setPowerMilliwatts);
+    get(failures, "utilization", d::utilization, (Utilization u) -> s
+        .setUtilizationGpuPercent(u.gpuPercent()).setUtilizationMemoryPercent(u.memoryPercent()));
+    get(failures, "memory", d::memoryInfo, (MemoryInfo m) -> s
+        .setMemoryTotalBytes(m.totalBytes()).setMemoryUsedBytes(m.usedBytes()).setMemoryFreeBytes(m.freeBytes()));
+    get(failures, "sm-clock", () -> d.clockMhz(ClockType.SM), s::setSmClockMhz);
+    get(failures, "memory-clock", () -> d.clockMhz(ClockType.MEMORY), s::setMemoryClockMhz);
+    get(failures, "ecc", () -> d.totalEccErrors(MemoryErrorType.CORRECTED, EccCounterType.VOLATILE), s::setEccCorrectedVolatile);
+    get(failures, "ecc", () -> d.totalEccErrors(MemoryErrorType.UNCORRECTED, EccCounterType.VOLATILE), s::setEccUncorrectedVolatile);
+    get(failures, "ecc", () -> d.totalEccErrors(MemoryErrorType.CORRECTED, EccCounterType.AGGREGATE), s::setEccCorrectedAggregate);
+    get(failures, "ecc", () -> d.totalEccErrors(MemoryErrorType.UNCORRECTED, EccCounterType.AGGREGATE), s::setEccUncorrectedAggregate);
+    get(failures, "ecc-sram", () -> d.memoryErrorCounter(MemoryErrorType.UNCORRECTED, EccCounterType.AGGREGATE,
+        MemoryLocation.SRAM), s::setEccUncorrectedAggregateSram);
+    get(failures, "ecc-dram", () -> d.memoryErrorCounter(MemoryErrorType.UNCORRECTED, EccCounterType.AGGREGATE,
+        MemoryLocation.DRAM), s::setEccUncorrectedAggregateDram);
+    get(failures, "retired-pages-pending", d::retiredPagesPending, s::setRetiredPagesPending);
+    get(failures, "remapped-rows", d::remappedRows, (RemappedRows r) -> s
+        .setRemappedRowsCorrected(r.corrected()).setRemappedRowsUncorrected(r.uncorrected())
+        .setRemapPending(r.pending()).setRemapFailure(r.failure()));
+    get(failures, "clock-event-reasons", d::clockEventReasons, s::setClockEventReasons);
+    get(failures, "pcie-replay", d::pcieReplayCounter, s::setPcieReplayCount);
+    get(failures, "pcie-link", d::pcieLinkGeneration, s::setPcieLinkGeneration);
+    get(failures, "pcie-link", d::pcieLinkWidth, s::setPcieLinkWidth);
+    get(failures, "pstate", d::performanceState, s::setPerformanceState);
+    get(failures, "fabric", d::fabricInfo, (GpuFabricInfo f) -> s.setFabric(fabric(f)));
+    get(failures, "recovery-action", d::gpuRecoveryAction, a -> s.setRecoveryAction(recovery(a)));
+  }
+
+  private void readDetail(NvmlDevice d, GpuSample.Builder s, Map<String, String> failures) {
+    get(failures, "power-limit", d::enforcedPowerLimitMilliwatts, s::setPowerLimitMilliwatts);
+    get(failures, "ecc-mode", d::eccMode, m -> s.setEccEnabled(m.current()));
+    get(failures, "retired-pages", () -> d.retiredPages(PageRetirementCause.MULTIPLE_SINGLE_BIT_ECC_ERRORS),
+        l -> s.setRetiredPagesSbe(l.size()));
+    get(failures, "retired-pages", () -> d.retiredPages(PageRetirementCause.DOUBLE_BIT_ECC_ERROR),
+        l -> s.setRetiredPagesDbe(l.size()));
+    get(failures, "pcie-link-max", d::pcieLinkGenerationMax, s::setPcieLinkGenerationMax);
+    get(failures, "pcie-link-max", d::pcieLinkWidthMax, s::setPcieLinkWidthMax);
+    get(failures, "persistence-mode", d::persistenceMode, s::setPersistenceMode);
+    get(failures, "nvlink", d::nvlinkLinkCount, n -> readNvlinks(d, n, s, failures));
   }
 
   private void readNvlinks(NvmlDevice d, int links, GpuSample.Builder s, Map<String, String> failures) {

@@ -56,6 +56,8 @@ public final class NvmlGpuSource implements AutoCloseable {
   private final GpuLanes lanes;
   private final GpuLanes system;
   private final GpuReader reader;
+  /** Each GPU's last read that was not lost, whose detail a cheap read carries forward; null forces a full read. */
+  private final java.util.concurrent.atomic.AtomicReferenceArray<GpuReader.Result> previous;
 
   /** One sample of every GPU. */
   public record Sample(Instant time, List<GpuSample> gpus, OptionalInt deviceCount, List<Event> events) {}
@@ -71,6 +73,7 @@ public final class NvmlGpuSource implements AutoCloseable {
     this.lanes = new GpuLanes("gpu", devices.size(), timeout, PROBE_INTERVAL, MAX_ABANDONED_PER_GPU);
     this.system = new GpuLanes("system", 1, timeout, PROBE_INTERVAL, MAX_ABANDONED_PER_GPU);
     this.reader = new GpuReader(clock);
+    this.previous = new java.util.concurrent.atomic.AtomicReferenceArray<>(devices.size());
   }
 
   /**
@@ -191,11 +194,20 @@ public final class NvmlGpuSource implements AutoCloseable {
     return lanes.unresponsiveCount();
   }
 
+  /** Reads every GPU's counters, the detail included; see {@link #sample(boolean)}. */
+  public Sample sample() {
+    return sample(true);
+  }
+
   /**
    * Reads every GPU's counters, each on its lane with the deadline, plus NVML's device count.
    * Never throws for a per-GPU failure; a GPU that did not answer is sampled as unresponsive.
+   *
+   * @param detail read the detail too (NVLink, retired pages, PCIe maxima, power limit, ECC and
+   *     persistence mode); otherwise each GPU's last detail is carried forward, and read only for a
+   *     GPU that has none (first read, or after it was lost, failed or unresponsive)
    */
-  public Sample sample() {
+  public Sample sample(boolean detail) {
     Instant now = clock.instant();
     List<Callable<GpuReader.Result>> reads = new ArrayList<>(devices.length());
     for (int i = 0; i < devices.length(); i++) {
@@ -208,7 +220,7 @@ public final class NvmlGpuSource implements AutoCloseable {
           device = nvml.device(index);
           devices.set(index, device);
         }
-        return reader.read(info, device);
+        return reader.read(info, device, detail ? null : previous.get(index));
       });
     }
     List<GpuLanes.Outcome<GpuReader.Result>> outcomes = lanes.callAll(reads, "reading the GPU's counters", now);
@@ -221,8 +233,12 @@ public final class NvmlGpuSource implements AutoCloseable {
       GpuSample.Builder unavailable = GpuSample.newBuilder().setGpuUuid(info.getUuid()).setIndex(info.getIndex())
           .setTime(ProtoTime.of(now));
       GpuLanes.Outcome<GpuReader.Result> outcome = outcomes.get(i);
+      previous.set(i, null);
       if (outcome instanceof GpuLanes.Done<GpuReader.Result> done) {
         samples.add(done.value().sample());
+        if (!done.value().sample().getLost()) {
+          previous.set(i, done.value());
+        }
         Map<String, String> failing = new java.util.HashMap<>();
         done.value().failures().forEach((what, error) -> failing.put(what, label + ": " + error));
         errors.reconcile(info.getUuid() + ".", failing, c);
