@@ -16,6 +16,9 @@ SECONDS_MEASURED="${1:-300}"
 WARMUP="${2:-30}"
 # The JVM options of the systemd unit, unless AGENT_JAVA_OPTS says otherwise.
 AGENT_JAVA_OPTS="${AGENT_JAVA_OPTS:-$(sed -n 's/^Environment="JAVA_OPTS=\(.*\)"$/\1/p' packaging/systemd/gpuwarden-agent.service)}"
+# ... and its malloc arena limit.
+MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-$(sed -n 's/^Environment=MALLOC_ARENA_MAX=\([0-9]*\)$/\1/p' packaging/systemd/gpuwarden-agent.service)}"
+[ -n "$MALLOC_ARENA_MAX" ] && export MALLOC_ARENA_MAX
 work=$(mktemp -d)
 trap 'kill $agent $collector $logger 2>/dev/null || true; rm -rf "$work"' EXIT
 
@@ -59,7 +62,7 @@ thread_ticks > "$work/threads1"
 awk -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v tck="$tck" -v max="$max" -v avg="$((sum / n))" -v last="$r" \
   -v opts="$AGENT_JAVA_OPTS" -v s="$SECONDS_MEASURED" 'BEGIN {
   cpu = (c1 - c0) / tck / (t1 - t0) * 100;
-  printf "agent footprint over %d s (after warm-up), JVM options: %s\n", s, opts;
+  printf "agent footprint over %d s (after warm-up), JVM options: %s, MALLOC_ARENA_MAX=%s\n", s, opts, ENVIRON["MALLOC_ARENA_MAX"];
   printf "  CPU: %.3f%% of one core\n", cpu;
   printf "  RSS: average %.1f MiB, max %.1f MiB, at end %.1f MiB\n", avg / 1024, max / 1024, last / 1024 }'
 echo "  kernel log: $kmsg"
