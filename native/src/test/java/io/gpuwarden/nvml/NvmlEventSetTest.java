@@ -65,6 +65,22 @@ class NvmlEventSetTest {
     }
 
     @Test
+    void aWaitWakesOnTheWriteItselfNotOnItsOnceASecondRecheck() {
+        try (NvmlEventSet events = nvml.createEventSet()) {
+            assertThat(events.register(nvml.device(2), NvmlEventType.XID_CRITICAL_ERROR)).isTrue();
+            installLater(healthy.toBuilder().xid(1, 2, 48).build(), 200);
+
+            long start = System.nanoTime();
+            Optional<NvmlEvent> event = events.await(Duration.ofSeconds(10));
+            long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+            assertThat(event).map(NvmlEvent::eventData).contains(48L);
+            // inotify wakes the wait at the write (~200 ms); the fallback recheck alone would take ~1 s
+            assertThat(elapsedMillis).isBetween(150L, 800L);
+        }
+    }
+
+    @Test
     void aWaitWithNothingToDeliverTimesOutEmpty() {
         try (NvmlEventSet events = nvml.createEventSet()) {
             events.register(nvml.device(0), NvmlEventType.ALL);

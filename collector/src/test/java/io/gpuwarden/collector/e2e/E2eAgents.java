@@ -3,16 +3,20 @@ package io.gpuwarden.collector.e2e;
 import io.gpuwarden.agent.AgentConfig;
 import io.gpuwarden.agent.FakeNvml;
 import io.gpuwarden.agent.logs.LogConfig;
+import io.gpuwarden.collector.CollectorConfig;
+import io.gpuwarden.collector.CollectorServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 
 /**
  * The configuration of an in-process agent in end-to-end tests: the fake NVML, a boot id file and
  * a state dir of its own under {@code tmp}, no InfiniBand and no kernel log (the test machine's must
  * not leak in), 100 ms sampling and fast reconnects. Tests change what they need on the builder.
+ * Also the in-process collector they report to.
  */
 final class E2eAgents {
   static final String BOOT_ID = "11111111-2222-4333-8444-555555555555";
@@ -38,5 +42,11 @@ final class E2eAgents {
         .logs(LogConfig.none())
         .nvmlTimeout(Duration.ofSeconds(1))
         .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(500));
+  }
+
+  /** Starts an in-process collector on loopback {@code port} (0 picks one) that calls a node stale after 5 s. */
+  static CollectorServer startCollector(int port) throws IOException {
+    return CollectorServer.create(CollectorConfig.defaults().withListen("127.0.0.1", port)
+        .withStaleAfter(Duration.ofSeconds(5)), Clock.systemUTC()).start();
   }
 }

@@ -7,12 +7,10 @@ import io.gpuwarden.agent.Agent;
 import io.gpuwarden.agent.FakeNvml;
 import io.gpuwarden.agent.uplink.SpoolConfig;
 import io.gpuwarden.agent.uplink.SpoolStats;
-import io.gpuwarden.collector.CollectorConfig;
 import io.gpuwarden.collector.CollectorServer;
 import io.gpuwarden.collector.fleet.NodeRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,8 +37,7 @@ class SpoolAcrossRestartsTest {
   }
 
   private CollectorServer collector(int port) throws Exception {
-    CollectorServer c = CollectorServer.create(
-        CollectorConfig.defaults().withListen("127.0.0.1", port).withStaleAfter(Duration.ofSeconds(5)), Clock.systemUTC()).start();
+    CollectorServer c = E2eAgents.startCollector(port);
     toClose.add(c);
     return c;
   }

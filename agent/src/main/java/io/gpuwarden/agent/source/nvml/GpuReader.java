@@ -65,11 +65,6 @@ final class GpuReader {
     this.clock = clock;
   }
 
-  /** Reads every field, the detail included. */
-  Result read(GpuInfo info, NvmlDevice d) {
-    return read(info, d, null);
-  }
-
   /**
    * Reads the fields read every time, and the detail too unless {@code previous} (the last result of
    * a read of this GPU that was not lost) is given, in which case its detail is carried forward.
@@ -78,22 +73,29 @@ final class GpuReader {
     GpuSample.Builder s = GpuSample.newBuilder().setGpuUuid(info.getUuid()).setIndex(info.getIndex())
         .setTime(ProtoTime.of(clock.instant()));
     Map<String, String> failures = new LinkedHashMap<>();
-    GpuSample.Builder detail = GpuSample.newBuilder();
-    Map<String, String> detailFailures = new LinkedHashMap<>();
+    GpuSample detail = GpuSample.getDefaultInstance();
+    Map<String, String> detailFailures = Map.of();
     try {
       readEveryTime(d, s, failures);
-      if (previous == null) {
-        readDetail(d, detail, detailFailures);
+      if (previous != null) {
+        detail = previous.detail();
+        detailFailures = previous.detailFailures();
       } else {
-        detail.mergeFrom(previous.detail());
-        detailFailures.putAll(previous.detailFailures());
+        GpuSample.Builder fresh = GpuSample.newBuilder();
+        Map<String, String> freshFailures = new LinkedHashMap<>();
+        try {
+          readDetail(d, fresh, freshFailures);
+        } finally { // a loss midway keeps what was read before it
+          detail = fresh.build();
+          detailFailures = java.util.Collections.unmodifiableMap(freshFailures);
+        }
       }
     } catch (Lost e) {
       s.setLost(true).setUnavailableReason(e.getMessage());
     }
-    s.mergeFrom(detail.build());
+    s.mergeFrom(detail);
     detailFailures.forEach(failures::putIfAbsent);
-    return new Result(s.build(), failures, detail.build(), Map.copyOf(detailFailures));
+    return new Result(s.build(), failures, detail, detailFailures);
   }
 
   private void readEveryTime(NvmlDevice d, GpuSample.Builder s, Map<String, String> failures) {
