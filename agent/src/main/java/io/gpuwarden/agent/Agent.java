@@ -128,7 +128,8 @@ public final class Agent implements AutoCloseable {
     report.problems().forEach(log::warning);
     agent.uplink.start();
     agent.scheduler.scheduleAtFixedRate(agent::cycle, 0, config.sampleInterval().toNanos(), TimeUnit.NANOSECONDS);
-    agent.watchdog.scheduleAtFixedRate(agent::watch, 1, 1, TimeUnit.SECONDS);
+    long watchMillis = agent.watchPeriod().toMillis();
+    agent.watchdog.scheduleAtFixedRate(agent::watch, watchMillis, watchMillis, TimeUnit.MILLISECONDS);
     return agent;
   }
 
@@ -221,6 +222,14 @@ public final class Agent implements AutoCloseable {
   /** How long the loop may go without finishing a cycle before the watchdog reports it. */
   java.time.Duration stallLimit() {
     return config.sampleInterval().multipliedBy(3).plus(config.nvmlTimeout().multipliedBy(2)).plusSeconds(1);
+  }
+
+  /**
+   * How often the watchdog looks: a quarter of the stall limit, at least a second, so a stall is
+   * reported at most a quarter late and the watchdog does not wake the host every second for it.
+   */
+  java.time.Duration watchPeriod() {
+    return java.time.Duration.ofMillis(Math.max(1000, stallLimit().toMillis() / 4));
   }
 
   private void watch() {

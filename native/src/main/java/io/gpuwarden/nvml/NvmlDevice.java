@@ -387,6 +387,19 @@ public final class NvmlDevice {
                 .toList());
     }
 
+    /**
+     * Returns the exception a failing {@link #fieldValues} entry stands for, worded like any other
+     * failed call: {@code nvmlDeviceGetFieldValues(field 142) failed: NVML_ERROR_UNKNOWN (999): ...}.
+     *
+     * @throws IllegalArgumentException when the entry did not fail
+     */
+    public NvmlException fieldFailure(FieldValue entry) {
+        if (entry.result() == NvmlReturn.SUCCESS) {
+            throw new IllegalArgumentException("field " + entry.fieldId() + " did not fail");
+        }
+        return binding.failure(FIELD_VALUES + "(field " + entry.fieldId() + ")", entry.result().code(), null);
+    }
+
     /** One field as a reading: NOT_SUPPORTED is an answer, any other entry error throws. */
     private NvmlReading<Number> singleField(int fieldId) {
         FieldValue value = fieldValues(List.of(FieldRequest.of(fieldId))).get(0);

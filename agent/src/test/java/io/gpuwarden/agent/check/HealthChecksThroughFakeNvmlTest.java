@@ -73,7 +73,11 @@ class HealthChecksThroughFakeNvmlTest {
         Arguments.of("remap failure", gpu(1, g -> g.remappedRows(3, 8, false, true)), "ecc",
             HealthState.HEALTH_STATE_UNHEALTHY, SuggestedAction.SUGGESTED_ACTION_HARDWARE_INSPECTION),
         Arguments.of("ECC not supported", gpu(1, g -> g.fail("nvmlDeviceGetTotalEccErrors", NvmlReturn.NOT_SUPPORTED)
-            .fail("nvmlDeviceGetMemoryErrorCounter", NvmlReturn.NOT_SUPPORTED).fail("nvmlDeviceGetRemappedRows", NvmlReturn.NOT_SUPPORTED)),
+            .fail("nvmlDeviceGetMemoryErrorCounter", NvmlReturn.NOT_SUPPORTED).fail("nvmlDeviceGetRemappedRows", NvmlReturn.NOT_SUPPORTED)
+            .failField(3, NvmlReturn.NOT_SUPPORTED).failField(4, NvmlReturn.NOT_SUPPORTED).failField(5, NvmlReturn.NOT_SUPPORTED)
+            .failField(6, NvmlReturn.NOT_SUPPORTED).failField(142, NvmlReturn.NOT_SUPPORTED).failField(143, NvmlReturn.NOT_SUPPORTED)
+            .failField(144, NvmlReturn.NOT_SUPPORTED).failField(145, NvmlReturn.NOT_SUPPORTED)
+            .eccTotal(io.gpuwarden.nvml.EccCounterType.VOLATILE, io.gpuwarden.nvml.MemoryErrorType.UNCORRECTED, 5)),
             "ecc", HealthState.HEALTH_STATE_HEALTHY, null),
         Arguments.of("recovery action reboot", gpu(4, g -> g.recoveryAction(GpuRecoveryAction.NODE_REBOOT)), "recovery-action",
             HealthState.HEALTH_STATE_UNHEALTHY, SuggestedAction.SUGGESTED_ACTION_REBOOT_NODE),

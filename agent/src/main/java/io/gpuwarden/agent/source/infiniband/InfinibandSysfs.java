@@ -178,7 +178,7 @@ public final class InfinibandSysfs {
 
   private static Optional<String> attribute(Path port, String file, List<String> errors) {
     try {
-      return Optional.of(Files.readString(port.resolve(file), StandardCharsets.US_ASCII).strip());
+      return Optional.of(SysfsAttribute.read(port.resolve(file)).strip());
     } catch (IOException e) {
       errors.add(file + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName()
           + " " + e.getMessage()));

@@ -31,8 +31,8 @@ import java.util.logging.Logger;
 
 /**
  * The host's GPUs through NVML, hang-proof: opening runs with a deadline, and every sample reads
- * each GPU on its own lane ({@link GpuLanes}) with a deadline, so one hung GPU is reported
- * unresponsive while the others keep being read.
+ * each GPU under a deadline ({@link GpuLanes}), so one hung GPU is reported unresponsive while the
+ * others keep being read.
  *
  * <p>Inventory is enumerated once at {@link #open}. A value NVML does not support is left unset; a
  * read that fails is left unset and reported once as a source-error event (and again when it
@@ -53,8 +53,9 @@ public final class NvmlGpuSource implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicReferenceArray<NvmlDevice> devices;
   private final Clock clock;
   private final SourceErrorTracker errors;
+  /** One lane per GPU, in index order, then one for the node-wide device count. */
   private final GpuLanes lanes;
-  private final GpuLanes system;
+  private final int systemLane;
   private final GpuReader reader;
   /** Each GPU's last read that was not lost, whose detail a cheap read carries forward; null forces a full read. */
   private final java.util.concurrent.atomic.AtomicReferenceArray<GpuReader.Result> previous;
@@ -70,8 +71,13 @@ public final class NvmlGpuSource implements AutoCloseable {
     this.devices = new java.util.concurrent.atomic.AtomicReferenceArray<>(devices.toArray(new NvmlDevice[0]));
     this.clock = clock;
     this.errors = errors;
-    this.lanes = new GpuLanes("gpu", devices.size(), timeout, PROBE_INTERVAL, MAX_ABANDONED_PER_GPU);
-    this.system = new GpuLanes("system", 1, timeout, PROBE_INTERVAL, MAX_ABANDONED_PER_GPU);
+    List<String> laneNames = new ArrayList<>();
+    for (int i = 0; i < devices.size(); i++) {
+      laneNames.add("GPU " + i);
+    }
+    laneNames.add("NVML device count");
+    this.systemLane = devices.size();
+    this.lanes = new GpuLanes(laneNames, timeout, PROBE_INTERVAL, MAX_ABANDONED_PER_GPU);
     this.reader = new GpuReader(clock);
     this.previous = new java.util.concurrent.atomic.AtomicReferenceArray<>(devices.size());
   }
@@ -189,9 +195,13 @@ public final class NvmlGpuSource implements AutoCloseable {
     return out;
   }
 
-  /** Returns how many GPU lanes are unresponsive now. */
+  /** Returns how many GPUs are unresponsive now. */
   public int unresponsiveGpus() {
-    return lanes.unresponsiveCount();
+    int count = 0;
+    for (int i = 0; i < systemLane; i++) {
+      count += lanes.isUnresponsive(i) ? 1 : 0;
+    }
+    return count;
   }
 
   /** Reads every GPU's counters, the detail included; see {@link #sample(boolean)}. */
@@ -200,8 +210,9 @@ public final class NvmlGpuSource implements AutoCloseable {
   }
 
   /**
-   * Reads every GPU's counters, each on its lane with the deadline, plus NVML's device count.
-   * Never throws for a per-GPU failure; a GPU that did not answer is sampled as unresponsive.
+   * Reads every GPU's counters, plus NVML's device count, each call under the deadline (see
+   * {@link GpuLanes}). Never throws for a per-GPU failure; a GPU that did not answer is sampled as
+   * unresponsive.
    *
    * @param detail read the detail too (NVLink, retired pages, PCIe maxima, power limit, ECC and
    *     persistence mode); otherwise each GPU's last detail is carried forward, and read only for a
@@ -209,7 +220,7 @@ public final class NvmlGpuSource implements AutoCloseable {
    */
   public Sample sample(boolean detail) {
     Instant now = clock.instant();
-    List<Callable<GpuReader.Result>> reads = new ArrayList<>(devices.length());
+    List<Callable<Object>> reads = new ArrayList<>(devices.length() + 1);
     for (int i = 0; i < devices.length(); i++) {
       int index = i;
       GpuInfo info = inventory.get(i);
@@ -220,32 +231,34 @@ public final class NvmlGpuSource implements AutoCloseable {
           device = nvml.device(index);
           devices.set(index, device);
         }
-        return reader.read(info, device, detail ? null : previous.get(index));
+        return reader.read(info, device, previous.get(index), detail);
       });
     }
-    List<GpuLanes.Outcome<GpuReader.Result>> outcomes = lanes.callAll(reads, "reading the GPU's counters", now);
+    reads.add(nvml::deviceCount);
+    List<GpuLanes.Outcome<Object>> outcomes = lanes.callAll(reads,
+        lane -> lane == systemLane ? "nvmlDeviceGetCount_v2" : "reading the GPU's counters", now);
     List<GpuSample> samples = new ArrayList<>(devices.length());
-    for (int i = 0; i < outcomes.size(); i++) {
+    for (int i = 0; i < systemLane; i++) {
       GpuInfo info = inventory.get(i);
       Component c = Component.newBuilder().setKind(ComponentKind.COMPONENT_KIND_GPU).setGpuIndex(info.getIndex())
           .setGpuUuid(info.getUuid()).setPciBusId(info.getPciBusId()).build();
       String label = "GPU " + info.getIndex() + " " + info.getUuid();
       GpuSample.Builder unavailable = GpuSample.newBuilder().setGpuUuid(info.getUuid()).setIndex(info.getIndex())
           .setTime(ProtoTime.of(now));
-      GpuLanes.Outcome<GpuReader.Result> outcome = outcomes.get(i);
+      GpuLanes.Outcome<Object> outcome = outcomes.get(i);
       previous.set(i, null);
-      if (outcome instanceof GpuLanes.Done<GpuReader.Result> done) {
-        samples.add(done.value().sample());
-        if (!done.value().sample().getLost()) {
-          previous.set(i, done.value());
+      if (outcome instanceof GpuLanes.Done<Object> done && done.value() instanceof GpuReader.Result read) {
+        samples.add(read.sample());
+        if (!read.sample().getLost()) {
+          previous.set(i, read);
         }
         Map<String, String> failing = new java.util.HashMap<>();
-        done.value().failures().forEach((what, error) -> failing.put(what, label + ": " + error));
+        read.failures().forEach((what, error) -> failing.put(what, label + ": " + error));
         errors.reconcile(info.getUuid() + ".", failing, c);
-      } else if (outcome instanceof GpuLanes.Failed<GpuReader.Result> failed) {
+      } else if (outcome instanceof GpuLanes.Failed<Object> failed) {
         samples.add(unavailable.setUnavailableReason(String.valueOf(failed.error().getMessage())).build());
         errors.reconcile(info.getUuid() + ".", Map.of("read", label + ": " + failed.error()), c);
-      } else if (outcome instanceof GpuLanes.TimedOut<GpuReader.Result> t) {
+      } else if (outcome instanceof GpuLanes.TimedOut<Object> t) {
         samples.add(unavailable.setUnresponsive(true).setUnavailableReason(t.reason()).build());
         errors.reconcile(info.getUuid() + ".", Map.of("responsive", label + " is unresponsive: " + t.reason()), c);
       } else {
@@ -253,10 +266,9 @@ public final class NvmlGpuSource implements AutoCloseable {
       }
     }
     OptionalInt count = OptionalInt.empty();
-    Callable<Integer> countCall = nvml::deviceCount;
-    GpuLanes.Outcome<Integer> c = system.callAll(List.of(countCall), "nvmlDeviceGetCount_v2", now).get(0);
-    if (c instanceof GpuLanes.Done<Integer> d) {
-      count = OptionalInt.of(d.value());
+    GpuLanes.Outcome<Object> c = outcomes.get(systemLane);
+    if (c instanceof GpuLanes.Done<Object> d && d.value() instanceof Integer n) {
+      count = OptionalInt.of(n);
       errors.succeeded("device-count", Component.getDefaultInstance());
     } else {
       errors.failed("device-count", Component.getDefaultInstance(), "nvmlDeviceGetCount_v2: " + describe(c));
@@ -278,9 +290,8 @@ public final class NvmlGpuSource implements AutoCloseable {
   /** Stops the lanes and shuts NVML down (skipped while a GPU is hung: the call could hang too). */
   @Override
   public void close() {
-    boolean hung = lanes.unresponsiveCount() > 0 || system.unresponsiveCount() > 0;
+    boolean hung = lanes.unresponsiveCount() > 0;
     lanes.close();
-    system.close();
     if (hung) {
       log.warning("not calling nvmlShutdown: a GPU is unresponsive and the call could hang");
     } else {

@@ -34,7 +34,11 @@ public final class NvmlXidWatcher implements AutoCloseable {
   private static final Logger log = Logger.getLogger(NvmlXidWatcher.class.getName());
   /** Events kept between two sampling cycles. */
   public static final int QUEUE_LIMIT = 10_000;
-  private static final Duration WAIT = Duration.ofMillis(500);
+  /**
+   * How long one wait blocks: an event ends it at once, so this only bounds how long {@link #close}
+   * takes; longer means fewer idle wake-ups.
+   */
+  private static final Duration WAIT = Duration.ofSeconds(2);
 
   private final NvmlGpuSource source;
   private final XidEvents xids;
@@ -43,7 +47,6 @@ public final class NvmlXidWatcher implements AutoCloseable {
   private final Deque<Event> queue = new ArrayDeque<>();
   private final Thread thread;
   private volatile boolean closed;
-  private volatile long lastProgressNanos = System.nanoTime();
   private long dropped;
   private volatile int registered;
 
@@ -79,11 +82,6 @@ public final class NvmlXidWatcher implements AutoCloseable {
     return registered;
   }
 
-  /** Returns {@link System#nanoTime()} of the last wait that returned, for the watchdog. */
-  public long lastProgressNanos() {
-    return lastProgressNanos;
-  }
-
   private void run() {
     Optional<NvmlEventSet> set = Optional.empty();
     try {
@@ -105,7 +103,6 @@ public final class NvmlXidWatcher implements AutoCloseable {
       }
       while (!closed) {
         Optional<NvmlEvent> e = s.await(WAIT);
-        lastProgressNanos = System.nanoTime();
         e.ifPresent(this::accept);
       }
     } catch (NvmlException e) {
