@@ -104,6 +104,12 @@ public final class Agent implements AutoCloseable {
     ManagedChannel channel = config.security()
         .configure(NettyChannelBuilder.forTarget(CollectorTargets.channelTarget(config.collectorTarget())))
         .maxInboundMessageSize(MAX_INBOUND_BYTES)
+        // The uplink's callbacks (acks, stream ready, stream end) only take its lock for a moment and
+        // never block: run them on the event loop instead of handing each to another thread.
+        .directExecutor()
+        // A fixed window turns off gRPC's automatic window tuning, which pings the collector on
+        // every message read: one small stream does not need it, and each ping wakes both ends.
+        .flowControlWindow(NettyChannelBuilder.DEFAULT_FLOW_CONTROL_WINDOW)
         .keepAliveTime(30, TimeUnit.SECONDS)
         .keepAliveTimeout(10, TimeUnit.SECONDS)
         .build();

@@ -82,6 +82,9 @@ public final class CollectorServer implements AutoCloseable {
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.listenHost(), config.port()))
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
+        // A fixed window per stream: automatic window tuning would ping every agent on every batch
+        // read, waking the agent (and this event loop) once more a batch for nothing.
+        .flowControlWindow(NettyServerBuilder.DEFAULT_FLOW_CONTROL_WINDOW)
         .maxInboundMessageSize(16 * 1024 * 1024);
     config.tls().ifPresent(tls -> builder.sslContext(tls.sslContext()));
     return create(builder, config, clock);
