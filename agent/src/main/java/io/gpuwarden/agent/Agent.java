@@ -134,7 +134,7 @@ public final class Agent implements AutoCloseable {
     report.problems().forEach(log::warning);
     agent.uplink.start();
     agent.scheduler.scheduleAtFixedRate(agent::cycle, 0, config.sampleInterval().toNanos(), TimeUnit.NANOSECONDS);
-    long watchMillis = agent.watchPeriod().toMillis();
+    long watchMillis = watchPeriod(config).toMillis();
     agent.watchdog.scheduleAtFixedRate(agent::watch, watchMillis, watchMillis, TimeUnit.MILLISECONDS);
     return agent;
   }
@@ -227,6 +227,14 @@ public final class Agent implements AutoCloseable {
 
   /** How long the loop may go without finishing a cycle before the watchdog reports it. */
   java.time.Duration stallLimit() {
+    return stallLimit(config);
+  }
+
+  /**
+   * Three sampling intervals plus the two NVML deadlines a cycle can spend (a hung GPU's, then the
+   * deadline of the GPUs read after it), plus a second.
+   */
+  static java.time.Duration stallLimit(AgentConfig config) {
     return config.sampleInterval().multipliedBy(3).plus(config.nvmlTimeout().multipliedBy(2)).plusSeconds(1);
   }
 
@@ -234,8 +242,8 @@ public final class Agent implements AutoCloseable {
    * How often the watchdog looks: a quarter of the stall limit, at least a second, so a stall is
    * reported at most a quarter late and the watchdog does not wake the host every second for it.
    */
-  java.time.Duration watchPeriod() {
-    return java.time.Duration.ofMillis(Math.max(1000, stallLimit().toMillis() / 4));
+  static java.time.Duration watchPeriod(AgentConfig config) {
+    return java.time.Duration.ofMillis(Math.max(1000, stallLimit(config).toMillis() / 4));
   }
 
   private void watch() {

@@ -43,22 +43,32 @@ public final class NvlinkCheck implements HealthCheck {
   public List<Finding> evaluate(HostSnapshot host) {
     List<Finding> out = new ArrayList<>();
     for (GpuSample s : host.gpus()) {
-      Component gpu = host.gpu(s.getGpuUuid());
+      Component gpu = null; // built only for a finding: most cycles have none
       for (NvlinkSample l : s.getNvlinksList()) {
+        String key = s.getGpuUuid() + "/" + l.getLink();
+        OptionalDouble rr = OptionalDouble.empty();
+        OptionalDouble crc = OptionalDouble.empty();
+        if (l.getActive()) {
+          rr = rates.add(key + "/rr", host.time(), l.getReplayErrors() + l.getRecoveryErrors());
+          crc = rates.add(key + "/crc", host.time(), l.getCrcFlitErrors() + l.getCrcDataErrors());
+        }
+        boolean rrHigh = rr.isPresent() && rr.getAsDouble() * 60 >= replayRecoveryPerMinute && rr.getAsDouble() > 0;
+        boolean crcHigh = crc.isPresent() && crc.getAsDouble() > crcPerSecond;
+        if (l.getActive() && !rrHigh && !crcHigh) {
+          continue;
+        }
+        gpu = gpu == null ? host.gpu(s.getGpuUuid()) : gpu;
         Component c = gpu.toBuilder().setKind(ComponentKind.COMPONENT_KIND_NVLINK).setNvlink(l.getLink()).build();
         String label = "NVLink " + l.getLink() + " of " + HostSnapshot.label(gpu);
         if (!l.getActive()) {
           out.add(Finding.unhealthy(c, label + " is down", SuggestedAction.SUGGESTED_ACTION_RESET_GPU));
           continue;
         }
-        String key = s.getGpuUuid() + "/" + l.getLink();
-        OptionalDouble rr = rates.add(key + "/rr", host.time(), l.getReplayErrors() + l.getRecoveryErrors());
-        if (rr.isPresent() && rr.getAsDouble() * 60 >= replayRecoveryPerMinute && rr.getAsDouble() > 0) {
+        if (rrHigh) {
           out.add(Finding.degraded(c, String.format(Locale.ROOT, "%s has %.1f replay+recovery errors/min (limit %.0f/min)",
               label, rr.getAsDouble() * 60, replayRecoveryPerMinute), SuggestedAction.SUGGESTED_ACTION_RESET_GPU));
         }
-        OptionalDouble crc = rates.add(key + "/crc", host.time(), l.getCrcFlitErrors() + l.getCrcDataErrors());
-        if (crc.isPresent() && crc.getAsDouble() > crcPerSecond) {
+        if (crcHigh) {
           out.add(Finding.degraded(c, String.format(Locale.ROOT, "%s has %.0f CRC errors/s (limit %.0f/s)",
               label, crc.getAsDouble(), crcPerSecond), SuggestedAction.SUGGESTED_ACTION_HARDWARE_INSPECTION));
         }

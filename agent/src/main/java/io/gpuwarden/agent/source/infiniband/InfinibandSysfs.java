@@ -39,6 +39,8 @@ public final class InfinibandSysfs {
   private List<PortPath> layout;
   /** Each port's counters from the last full read, by "hca/port". */
   private final Map<String, PortCounters> counters = new HashMap<>();
+  /** Each port's state, physical state and rate as last read, by "hca/port"; absent when unreadable. */
+  private final Map<String, PortStatus> statuses = new HashMap<>();
 
   /** Reads below {@code root} (normally {@code /sys}). */
   public InfinibandSysfs(Path root) {
@@ -72,11 +74,11 @@ public final class InfinibandSysfs {
   /**
    * Reads every port's state and rate, and its counters when {@code withCounters}.
    *
-   * <p>Without counters, only {@code state}, {@code phys_state} and {@code rate} of the ports the
-   * last full read found are read (3 files a port instead of 20 to 40) and each port's counters, with
-   * their read errors, are carried forward from that read. It falls back to a full read (listing
-   * the ports anew) when there was none yet, or when an attribute cannot be read: the port may
-   * have gone.
+   * <p>Without counters, only {@code state} of the ports the last full read found is read (one file
+   * a port instead of 20 to 40); {@code phys_state} and {@code rate} are read again only when
+   * {@code state} changed, and otherwise carried with the counters (and their read errors) from
+   * the last read. It falls back to a full read (listing the ports anew) when there was none yet,
+   * or when an attribute cannot be read: the port may have gone.
    */
   public List<InfinibandPortSample> sample(Instant now, boolean withCounters) {
     if (!withCounters && layout != null) {
@@ -85,9 +87,20 @@ public final class InfinibandSysfs {
         InfinibandPortSample.Builder b = InfinibandPortSample.newBuilder().setHca(p.hca()).setPort(p.number())
             .setTime(ProtoTime.of(now));
         List<String> errors = new ArrayList<>();
-        readStatus(p.path(), b, errors);
-        if (!errors.isEmpty()) {
+        PortStatus last = statuses.get(p.key());
+        Optional<String> state = attribute(p.path(), "state", errors);
+        if (last == null || state.isEmpty()) {
           return sample(now, true);
+        }
+        if (state.get().equals(last.stateText())) {
+          b.mergeFrom(last.fields());
+        } else {
+          PortStatus changed = readStatus(p.path(), errors);
+          if (!errors.isEmpty()) {
+            return sample(now, true);
+          }
+          statuses.put(p.key(), changed);
+          b.mergeFrom(changed.fields());
         }
         PortCounters kept = counters.get(p.key());
         b.putAllCounters(kept.values()).addAllSaturatedCounters(kept.saturated()).addAllReadErrors(kept.errors());
@@ -98,6 +111,7 @@ public final class InfinibandSysfs {
     List<InfinibandPortSample> out = new ArrayList<>();
     List<PortPath> found = new ArrayList<>();
     counters.clear();
+    statuses.clear();
     for (Path hca : hcas()) {
       for (Path port : ports(hca)) {
         PortPath p = new PortPath(hca.getFileName().toString(), Integer.parseInt(port.getFileName().toString()), port);
@@ -119,11 +133,18 @@ public final class InfinibandSysfs {
   /** One port's counters as last read, with what could not be read. */
   private record PortCounters(Map<String, Long> values, List<String> saturated, List<String> errors) {}
 
+  /** One port's status fields as last read, and the {@code state} file's text they were read with. */
+  private record PortStatus(String stateText, InfinibandPortSample fields) {}
+
   private InfinibandPortSample sample(PortPath p, Instant now) {
     InfinibandPortSample.Builder b = InfinibandPortSample.newBuilder().setHca(p.hca()).setPort(p.number())
         .setTime(ProtoTime.of(now));
     List<String> errors = new ArrayList<>();
-    readStatus(p.path(), b, errors);
+    PortStatus status = readStatus(p.path(), errors);
+    b.mergeFrom(status.fields());
+    if (errors.isEmpty()) {
+      statuses.put(p.key(), status);
+    }
     List<String> counterErrors = new ArrayList<>();
     List<String> saturated = new ArrayList<>();
     TreeMap<String, Long> values = new TreeMap<>();
@@ -149,8 +170,11 @@ public final class InfinibandSysfs {
     return b.build();
   }
 
-  private static void readStatus(Path port, InfinibandPortSample.Builder b, List<String> errors) {
-    attribute(port, "state", errors).ifPresent(t -> parse(t, "state", errors, () -> {
+  /** Reads {@code state}, {@code phys_state} and {@code rate}; what cannot be read or parsed goes to {@code errors}. */
+  private static PortStatus readStatus(Path port, List<String> errors) {
+    InfinibandPortSample.Builder b = InfinibandPortSample.newBuilder();
+    Optional<String> state = attribute(port, "state", errors);
+    state.ifPresent(t -> parse(t, "state", errors, () -> {
       var s = InfinibandFormats.numbered(t);
       b.setState(s.number()).setStateName(s.name());
     }));
@@ -162,6 +186,7 @@ public final class InfinibandSysfs {
       var r = InfinibandFormats.rate(t);
       b.setRateBitsPerSecond(r.bitsPerSecond()).setRateText(r.text());
     }));
+    return new PortStatus(state.orElse(""), b.build());
   }
 
   private interface Parse {

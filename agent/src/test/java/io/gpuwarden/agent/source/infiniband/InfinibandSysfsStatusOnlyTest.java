@@ -43,6 +43,32 @@ class InfinibandSysfsStatusOnlyTest {
   }
 
   @Test
+  void physStateAndRateAreReadAgainWhenTheStateChangesAndCarriedWhileItDoesNot() throws Exception {
+    Path root = SysfsFixtures.copy("healthy-8x-ndr", tmp);
+    InfinibandSysfs sysfs = new InfinibandSysfs(root);
+    sysfs.sample(T0, true);
+    Path port = SysfsFixtures.port(root, "mlx5_5");
+
+    // The rate moved while the port stayed ACTIVE: carried until the next full read.
+    Files.writeString(port.resolve("rate"), "200 Gb/sec (2X NDR)\n");
+    assertThat(sysfs.sample(T1, false).get(5).getRateText()).isEqualTo("400 Gb/sec (4X NDR)");
+    assertThat(sysfs.sample(T1, true).get(5).getRateText()).isEqualTo("200 Gb/sec (2X NDR)");
+
+    // The state changed: all three are read at once.
+    Files.writeString(port.resolve("state"), "2: INIT\n");
+    Files.writeString(port.resolve("phys_state"), "5: LinkUp\n");
+    Files.writeString(port.resolve("rate"), "100 Gb/sec (4X EDR)\n");
+    InfinibandPortSample changed = sysfs.sample(T1.plusSeconds(1), false).get(5);
+    assertThat(changed.getStateName()).isEqualTo("INIT");
+    assertThat(changed.getRateText()).isEqualTo("100 Gb/sec (4X EDR)");
+    assertThat(changed.getRateBitsPerSecond()).isEqualTo(100_000_000_000L);
+
+    Files.writeString(port.resolve("phys_state"), "2: Polling\n");
+    assertThat(sysfs.sample(T1.plusSeconds(2), false).get(5).getPhysStateName()).as("state unchanged: carried")
+        .isEqualTo("LinkUp");
+  }
+
+  @Test
   void theFirstReadIsFullEvenWithoutCounters() {
     List<InfinibandPortSample> ports = new InfinibandSysfs(SysfsFixtures.fixture("healthy-8x-ndr")).sample(T0, false);
     assertThat(ports).hasSize(8);
