@@ -23,4 +23,21 @@ class BatchSizeTest {
     TelemetryBatch small = TelemetryBatch.newBuilder().addLogLines(LogLine.newBuilder().setText("ok")).build();
     assertThat(Agent.fitted(small)).isSameAs(small);
   }
+
+  @Test
+  void portSamplesWithCarriedCountersGoWithoutThemAndFreshOnesWhole() {
+    InfinibandPortSample fresh = InfinibandPortSample.newBuilder().setHca("mlx5_0").setPort(1).setStateName("ACTIVE")
+        .putCounters("symbol_error", 3).addSaturatedCounters("port_rcv_errors").addReadErrors("counters/x: N/A").build();
+    InfinibandPortSample carried = fresh.toBuilder().setHca("mlx5_1").setCountersCarried(true).build();
+
+    var wire = Agent.onTheWire(java.util.List.of(fresh, carried));
+
+    assertThat(wire.get(0)).isSameAs(fresh);
+    assertThat(wire.get(1).getCountersMap()).isEmpty();
+    assertThat(wire.get(1).getSaturatedCountersList()).isEmpty();
+    assertThat(wire.get(1).getReadErrorsList()).isEmpty();
+    assertThat(wire.get(1).getStateName()).isEqualTo("ACTIVE");
+    assertThat(wire.get(1).getCountersCarried()).isTrue();
+    assertThat(wire.get(1).getSerializedSize()).isLessThan(fresh.getSerializedSize());
+  }
 }

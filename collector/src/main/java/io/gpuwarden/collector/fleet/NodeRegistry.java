@@ -17,6 +17,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -174,11 +175,14 @@ public final class NodeRegistry {
         }
         state.recentLogLines.addLast(line);
       }
+      Map<String, InfinibandPortSample> previousPorts = Map.of();
       if (batch.getGpuSamplesCount() > 0 || batch.getInfinibandSamplesCount() > 0) {
+        previousPorts = new HashMap<>(state.portSamples);
         state.portSamples.clear(); // a sampling batch carries every port: one that is missing has vanished
       }
       for (InfinibandPortSample s : batch.getInfinibandSamplesList()) {
-        state.portSamples.put(s.getHca() + "/" + s.getPort(), s);
+        String key = s.getHca() + "/" + s.getPort();
+        state.portSamples.put(key, withCarriedCounters(s, previousPorts.get(key)));
       }
       for (CheckResult c : batch.getCheckResultsList()) {
         state.checks.put(c.getCheck(), c);
@@ -345,6 +349,20 @@ public final class NodeRegistry {
     synchronized (s) {
       return Optional.of(new IngestStats(s.batches, s.duplicateBatches, s.sequenceGaps, s.droppedSamplesReported));
     }
+  }
+
+  /**
+   * A port sample whose counters the agent did not read this time ({@code counters_carried}) comes
+   * without them; it keeps those of the port's previous sample, as the agent does. Without a
+   * previous sample (a collector that just started) it stays without counters until the next read.
+   */
+  static InfinibandPortSample withCarriedCounters(InfinibandPortSample sample, InfinibandPortSample previous) {
+    if (!sample.getCountersCarried() || previous == null) {
+      return sample;
+    }
+    return sample.toBuilder().putAllCounters(previous.getCountersMap())
+        .addAllSaturatedCounters(previous.getSaturatedCountersList())
+        .addAllReadErrors(previous.getReadErrorsList()).build();
   }
 
   private Change reevaluate(NodeState state) {

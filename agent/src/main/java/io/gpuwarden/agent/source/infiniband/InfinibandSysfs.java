@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  * Reads every HCA and port under {@code <root>/class/infiniband} (on real hosts each entry is a
  * symlink into {@code devices/}; links are followed). Each full read lists afresh, so HCAs and ports
  * that appear or vanish are picked up; a read without counters (see {@link #sample(Instant, boolean)})
- * reuses the last listing. A file that cannot be read is reported in the sample's
+ * reuses the last listing and marks its samples {@code counters_carried}. A file that cannot be read is reported in the sample's
  * {@code read_errors}, never fatal. Data counters come out in bytes (the files count 4-byte words);
  * narrow error counters at their maximum are listed as saturated.
  *
@@ -85,7 +85,7 @@ public final class InfinibandSysfs {
       List<InfinibandPortSample> out = new ArrayList<>(layout.size());
       for (PortPath p : layout) {
         InfinibandPortSample.Builder b = InfinibandPortSample.newBuilder().setHca(p.hca()).setPort(p.number())
-            .setTime(ProtoTime.of(now));
+            .setTime(ProtoTime.of(now)).setCountersCarried(true);
         List<String> errors = new ArrayList<>();
         PortStatus last = statuses.get(p.key());
         Optional<String> state = attribute(p.path(), "state", errors);

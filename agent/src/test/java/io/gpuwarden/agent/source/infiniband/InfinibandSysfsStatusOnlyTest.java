@@ -36,9 +36,12 @@ class InfinibandSysfsStatusOnlyTest {
     assertThat(p.getPhysStateName()).isEqualTo("Disabled");
     assertThat(p.getTime().getSeconds()).isEqualTo(T1.getEpochSecond());
     assertThat(p.getCountersMap()).isEqualTo(before.getCountersMap()).doesNotContainEntry("symbol_error", 42L);
+    assertThat(p.getCountersCarried()).isTrue();
+    assertThat(before.getCountersCarried()).isFalse();
 
     InfinibandPortSample full = sysfs.sample(T1, true).get(3);
     assertThat(full.getCountersMap()).containsEntry("symbol_error", 42L).containsEntry("link_downed", 3L);
+    assertThat(full.getCountersCarried()).isFalse();
     assertThat(sysfs.sample(T1, false).get(3).getCountersMap()).containsEntry("symbol_error", 42L);
   }
 
