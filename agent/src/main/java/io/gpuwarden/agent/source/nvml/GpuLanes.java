@@ -221,8 +221,10 @@ public final class GpuLanes implements AutoCloseable {
       batchLock.unlock();
     }
     if (interrupted) {
-      for (int k = 0; k < order.size(); k++) {
-        out.set(order.get(k), out.get(order.get(k)) == null ? new Skipped<>("interrupted") : out.get(order.get(k)));
+      for (int i : order) {
+        if (out.get(i) == null) { // not reached before the interrupt
+          out.set(i, new Skipped<>("interrupted"));
+        }
       }
       return List.of();
     }
