@@ -17,11 +17,18 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 
 /**
- * Reads kernel log records on its own thread into a bounded {@link DropOldestQueue}, from
- * {@code /dev/kmsg} (each {@code read()} returns one record) or from a regular file in the same format
- * (one record per line, continuation lines starting with a space). Counts sequence gaps (records
- * the kernel overwrote before they were read), EPIPE reads, malformed records and queue drops; a bad
- * record never stops the reader.
+ * Reads kernel log records into a bounded {@link DropOldestQueue}, from {@code /dev/kmsg} (each
+ * {@code read()} returns one record) or from a regular file in the same format (one record per
+ * line, continuation lines starting with a space). Counts sequence gaps (records the kernel
+ * overwrote before they were read), EPIPE reads, malformed records and queue drops; a bad record
+ * never stops the reader.
+ *
+ * <p>{@code /dev/kmsg} is read non-blocking by whoever drains: each {@link #drain} first reads
+ * every record the kernel has ready, so a quiet or chatty host costs no thread wake-up of its own.
+ * When a drain finds a flood (more records than the queue holds, or records overwritten before
+ * they were read), a helper thread reads every {@link #FLOOD_POLL} until the flood has passed, so
+ * records are taken out of the kernel's buffer before it overwrites them. A regular file is read
+ * on its own thread.
  *
  * <p>Records the {@link Options#important()} predicate accepts (those a classifier rule matches) go
  * to a second, smaller queue that a flood of ordinary lines cannot push out: a fatal Xid logged in
@@ -36,9 +43,16 @@ import java.util.function.Predicate;
 public final class KmsgReader {
   /** The kernel's limit for one formatted record (CONSOLE_EXT_LOG_MAX) is 8 KiB; a smaller buffer gets EINVAL. */
   private static final int DEVICE_READ_BUFFER = 16 * 1024;
+  /** Records one pass over the device reads at most; a pass that reaches it has found a flood. */
+  static final int PUMP_LIMIT = 4096;
+  /** How often the flood reader reads the device. */
+  public static final Duration FLOOD_POLL = Duration.ofMillis(10);
+  /** The flood reader stops after a second in which it read fewer records than this and none were overwritten. */
+  static final int FLOOD_QUIET_RECORDS = 1000;
 
   private final String name;
   private final Opener opener;
+  private final DeviceOpener deviceOpener;
   private final boolean recordPerRead;
   private final Options options;
   private final DropOldestQueue<KmsgRecord> queue;
@@ -56,10 +70,35 @@ public final class KmsgReader {
   private volatile boolean running;
   private volatile InputStream stream;
   private Thread thread;
+  /** Guards the device, its buffer and the flood reader. */
+  private final Object deviceLock = new Object();
+  private RecordSource device;
+  private final byte[] deviceBuffer;
+  private boolean caughtUp;
+  private Thread floodReader;
 
-  /** Opens the input; package-private so tests can inject a stream that fails like {@code /dev/kmsg}. */
+  /** Opens a regular file's input. */
   interface Opener {
     InputStream open() throws IOException;
+  }
+
+  /** Opens a device. */
+  interface DeviceOpener {
+    RecordSource open() throws IOException;
+  }
+
+  /** A device read one record at a time without blocking, like {@code /dev/kmsg} opened {@code O_NONBLOCK}. */
+  interface RecordSource {
+    /**
+     * Reads one record.
+     *
+     * @return its length; 0 when none is ready; -1 at the end
+     * @throws KmsgDevice.BrokenPipeException when the record due next was overwritten
+     */
+    int read(byte[] into) throws IOException;
+
+    /** Closes the device. */
+    void close();
   }
 
   /**
@@ -110,10 +149,21 @@ public final class KmsgReader {
     }
   }
 
-  KmsgReader(String name, Opener opener, boolean recordPerRead, Options options) {
+  private KmsgReader(String name, Opener opener, Options options) {
+    this(name, requireNonNull(opener, "opener"), null, options);
+  }
+
+  /** Reads a device; package-private so tests can inject one that fails like {@code /dev/kmsg}. */
+  KmsgReader(String name, DeviceOpener deviceOpener, Options options) {
+    this(name, null, requireNonNull(deviceOpener, "deviceOpener"), options);
+  }
+
+  private KmsgReader(String name, Opener opener, DeviceOpener deviceOpener, Options options) {
     this.name = requireNonNull(name, "name");
-    this.opener = requireNonNull(opener, "opener");
-    this.recordPerRead = recordPerRead;
+    this.opener = opener;
+    this.deviceOpener = deviceOpener;
+    this.recordPerRead = deviceOpener != null;
+    this.deviceBuffer = recordPerRead ? new byte[DEVICE_READ_BUFFER] : null;
     this.options = requireNonNull(options, "options");
     this.queue = new DropOldestQueue<>(options.queueCapacity());
     this.importantQueue = new DropOldestQueue<>(Options.IMPORTANT_CAPACITY);
@@ -122,39 +172,64 @@ public final class KmsgReader {
 
   /** Returns a reader of the kernel's {@code /dev/kmsg} (or another character device with its semantics). */
   public static KmsgReader device(Path devKmsg, Options options) {
-    return new KmsgReader(devKmsg.toString(), () -> new FileInputStream(devKmsg.toFile()), true, options);
+    return new KmsgReader(devKmsg.toString(), () -> KmsgDevice.open(devKmsg, DEVICE_READ_BUFFER), options);
   }
 
   /** Returns a reader of a regular file holding records in the {@code /dev/kmsg} format, one per line. */
   public static KmsgReader file(Path file, Options options) {
-    return new KmsgReader(file.toString(), () -> new FileInputStream(file.toFile()), false, options);
+    return new KmsgReader(file.toString(), () -> new FileInputStream(file.toFile()), options);
   }
 
-  /** Starts the reader thread. */
+  /** Opens the device, or starts the reader thread of a regular file. */
   public synchronized void start() {
-    if (thread != null) {
+    if (running || finished.getCount() == 0) {
       throw new IllegalStateException("kmsg reader for " + name + " already started");
     }
     running = true;
+    if (recordPerRead) {
+      synchronized (deviceLock) {
+        try {
+          device = deviceOpener.open();
+        } catch (IOException e) {
+          lastError = "cannot read " + name + ": " + e.getMessage();
+          finished.countDown();
+        }
+      }
+      return;
+    }
     thread = new Thread(this::run, "kmsg-reader");
     thread.setDaemon(true);
     thread.start();
   }
 
-  /** Stops the reader thread; records already queued can still be drained. */
+  /** Stops reading (the device is closed); records already queued can still be drained. */
   public synchronized void stop() {
     running = false;
     if (thread != null) {
       thread.interrupt();
     }
     closeQuietly();
+    if (recordPerRead) {
+      Thread flood;
+      synchronized (deviceLock) {
+        closeDevice();
+        flood = floodReader;
+      }
+      if (flood != null) {
+        flood.interrupt();
+      }
+    }
   }
 
   /**
    * Removes and returns up to {@code max} queued records in sequence order; important records are
-   * taken first, so a flood of ordinary records never starves them.
+   * taken first, so a flood of ordinary records never starves them. From a device, every record
+   * the kernel has ready is read first.
    */
   public List<KmsgRecord> drain(int max) {
+    if (recordPerRead) {
+      pump();
+    }
     List<KmsgRecord> out = new ArrayList<>(importantQueue.drain(max));
     out.addAll(queue.drain(max - out.size()));
     out.sort((a, b) -> Long.compare(a.sequence(), b.sequence()));
@@ -167,10 +242,16 @@ public final class KmsgReader {
    * knows it has read everything logged so far.
    */
   public boolean idleFor(Duration quiet) {
+    if (recordPerRead) {
+      pump();
+      synchronized (deviceLock) {
+        return finished.getCount() == 0 || caughtUp;
+      }
+    }
     return finished.getCount() == 0 || System.nanoTime() - lastRecordNanos >= quiet.toNanos();
   }
 
-  /** Waits until the reader thread has ended (end of a regular file without follow, stop, or a read error). */
+  /** Waits until reading has ended (end of a regular file without follow, stop, or a read error). */
   public boolean awaitFinished(Duration timeout) throws InterruptedException {
     return finished.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
   }
@@ -184,11 +265,7 @@ public final class KmsgReader {
   private void run() {
     try (InputStream in = opener.open()) {
       stream = in;
-      if (recordPerRead) {
-        readRecords(in);
-      } else {
-        readLines(in);
-      }
+      readLines(in);
     } catch (IOException e) {
       if (running) {
         lastError = "cannot read " + name + ": " + e.getMessage();
@@ -200,26 +277,99 @@ public final class KmsgReader {
     }
   }
 
-  private void readRecords(InputStream in) throws IOException {
-    byte[] buf = new byte[DEVICE_READ_BUFFER];
-    while (running) {
-      int n;
-      try {
-        n = in.read(buf);
-      } catch (IOException e) {
-        if (running && isBrokenPipe(e)) {
+  /**
+   * Reads the records the device has ready, at most {@link #PUMP_LIMIT}; starts the flood reader
+   * when that many were ready or some were overwritten before they could be read.
+   *
+   * @return the records read
+   */
+  private int pump() {
+    synchronized (deviceLock) {
+      if (device == null) {
+        return 0;
+      }
+      int count = 0;
+      boolean overwritten = false;
+      caughtUp = false;
+      while (count < PUMP_LIMIT) {
+        int n;
+        try {
+          n = device.read(deviceBuffer);
+        } catch (KmsgDevice.BrokenPipeException e) {
           // EPIPE: the record we were due to read was overwritten; the next read returns the oldest left.
           brokenPipes.incrementAndGet();
+          overwritten = true;
+          continue;
+        } catch (IOException e) {
+          lastError = "cannot read " + name + ": " + e.getMessage();
+          closeDevice();
+          return count;
+        }
+        if (n == 0) {
+          caughtUp = true;
+          break;
+        }
+        if (n < 0) {
+          closeDevice();
+          return count;
+        }
+        long gapsBefore = gaps.get();
+        accept(new String(deviceBuffer, 0, n, StandardCharsets.UTF_8));
+        overwritten |= gaps.get() != gapsBefore;
+        count++;
+      }
+      if ((count >= PUMP_LIMIT || overwritten) && floodReader == null && running) {
+        floodReader = new Thread(this::readFlood, "kmsg-flood-reader");
+        floodReader.setDaemon(true);
+        floodReader.start();
+      }
+      return count;
+    }
+  }
+
+  /** Reads the device every {@link #FLOOD_POLL} until a second passes with few records and none overwritten. */
+  private void readFlood() {
+    long pollsPerSecond = Duration.ofSeconds(1).toNanos() / FLOOD_POLL.toNanos();
+    try {
+      int polls = 0;
+      long read = 0;
+      long overwrittenBefore = brokenPipes.get() + gaps.get();
+      while (running) {
+        Thread.sleep(FLOOD_POLL.toMillis());
+        read += pump();
+        if (++polls < pollsPerSecond) {
           continue;
         }
-        throw e;
+        long overwritten = brokenPipes.get() + gaps.get();
+        if (read < FLOOD_QUIET_RECORDS && overwritten == overwrittenBefore) {
+          return;
+        }
+        polls = 0;
+        read = 0;
+        overwrittenBefore = overwritten;
       }
-      if (n < 0) {
-        return;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      synchronized (deviceLock) {
+        floodReader = null;
       }
-      if (n > 0) {
-        accept(new String(buf, 0, n, StandardCharsets.UTF_8));
-      }
+    }
+  }
+
+  /** Returns true while the flood reader runs; for tests. */
+  boolean floodReaderRunning() {
+    synchronized (deviceLock) {
+      return floodReader != null;
+    }
+  }
+
+  private void closeDevice() {
+    if (device != null) {
+      device.close();
+      device = null;
+      caughtUp = true;
+      finished.countDown();
     }
   }
 
@@ -304,10 +454,6 @@ public final class KmsgReader {
     } else {
       queue.offer(record);
     }
-  }
-
-  private static boolean isBrokenPipe(IOException e) {
-    return e.getMessage() != null && e.getMessage().contains("Broken pipe");
   }
 
   private void closeQuietly() {

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -120,38 +119,142 @@ class KmsgReaderTest {
     }
   }
 
+  /** A device like {@code /dev/kmsg} opened non-blocking: each read takes the next scripted result. */
+  private static final class ScriptedDevice implements KmsgReader.RecordSource {
+    private final Deque<Object> reads = new ArrayDeque<>();
+    volatile boolean closed;
+
+    ScriptedDevice(Object... script) {
+      reads.addAll(List.of(script));
+    }
+
+    @Override
+    public synchronized int read(byte[] into) throws IOException {
+      Object next = reads.poll();
+      if (next == null) {
+        return 0; // EAGAIN: nothing ready
+      }
+      if (next instanceof Integer end) {
+        return end;
+      }
+      if (next instanceof IOException e) {
+        throw e;
+      }
+      byte[] rec = ((String) next).getBytes(UTF_8);
+      System.arraycopy(rec, 0, into, 0, rec.length);
+      return rec.length;
+    }
+
+    synchronized void add(Object... more) {
+      reads.addAll(List.of(more));
+    }
+
+    synchronized boolean allRead() {
+      return reads.isEmpty();
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+    }
+  }
+
   @Test
   void countsBrokenPipeFromTheDeviceAndContinuesWithTheNextRecord() throws Exception {
-    Deque<Object> reads = new ArrayDeque<>(List.of(
-        "6,1,10,-;one\n SUBSYSTEM=pci\n", new IOException("Broken pipe"), "6,5,20,-;five\n", "6,6,30,-;six\\x0a\n"));
-    InputStream device = new InputStream() {
-      @Override
-      public int read() {
-        throw new UnsupportedOperationException();
-      }
-
-      @Override
-      public int read(byte[] b, int off, int len) throws IOException {
-        Object next = reads.poll();
-        if (next == null) {
-          return -1;
-        }
-        if (next instanceof IOException e) {
-          throw e;
-        }
-        byte[] rec = ((String) next).getBytes(UTF_8);
-        System.arraycopy(rec, 0, b, off, rec.length);
-        return rec.length;
-      }
-    };
-    KmsgReader r = new KmsgReader("fake", () -> device, true, KmsgReader.Options.DEFAULTS);
+    ScriptedDevice device = new ScriptedDevice("6,1,10,-;one\n SUBSYSTEM=pci\n",
+        new KmsgDevice.BrokenPipeException("/dev/kmsg: Broken pipe"), "6,5,20,-;five\n", "6,6,30,-;six\\x0a\n");
+    KmsgReader r = new KmsgReader("fake", () -> device, KmsgReader.Options.DEFAULTS);
     r.start();
-    assertThat(r.awaitFinished(WAIT)).isTrue();
     List<KmsgRecord> recs = r.drain(10);
     assertThat(recs).extracting(KmsgRecord::message).containsExactly("one", "five", "six\n");
     assertThat(recs.get(0).dictionary()).containsEntry("SUBSYSTEM", "pci");
     assertThat(r.stats().brokenPipes()).isEqualTo(1);
     assertThat(r.stats().missedRecords()).isEqualTo(3);
+    r.stop();
+  }
+
+  @Test
+  void aDrainReadsWhatTheDeviceHasReadyWithoutWaitingAndLaterRecordsOnTheNextDrain() {
+    ScriptedDevice device = new ScriptedDevice("6,1,10,-;one\n", "6,2,20,-;two\n");
+    KmsgReader r = new KmsgReader("fake", () -> device, KmsgReader.Options.DEFAULTS);
+    r.start();
+    assertThat(r.drain(10)).extracting(KmsgRecord::message).containsExactly("one", "two");
+    assertThat(r.drain(10)).isEmpty();
+    device.add("6,3,30,-;three\n");
+    assertThat(r.idleFor(Duration.ZERO)).isTrue(); // read up to "nothing ready": caught up
+    assertThat(r.drain(10)).extracting(KmsgRecord::message).containsExactly("three");
+    assertThat(r.floodReaderRunning()).isFalse();
+    r.stop();
+    assertThat(device.closed).isTrue();
+  }
+
+  @Test
+  void aReadErrorIsReportedAndEndsReadingTheDevice() throws Exception {
+    ScriptedDevice device = new ScriptedDevice("6,1,10,-;one\n", new IOException("read /dev/kmsg: Invalid argument"));
+    KmsgReader r = new KmsgReader("fake", () -> device, KmsgReader.Options.DEFAULTS);
+    r.start();
+    assertThat(r.drain(10)).extracting(KmsgRecord::message).containsExactly("one");
+    assertThat(r.stats().lastError()).isEqualTo("cannot read fake: read /dev/kmsg: Invalid argument");
+    assertThat(r.awaitFinished(Duration.ZERO)).isTrue();
+    assertThat(device.closed).isTrue();
+  }
+
+  @Test
+  void aDeviceThatCannotBeOpenedIsReportedNotThrown() throws Exception {
+    KmsgReader r = new KmsgReader("fake", () -> {
+      throw new IOException("/dev/kmsg: Permission denied");
+    }, KmsgReader.Options.DEFAULTS);
+    r.start();
+    assertThat(r.stats().lastError()).isEqualTo("cannot read fake: /dev/kmsg: Permission denied");
+    assertThat(r.drain(1)).isEmpty();
+    assertThat(r.awaitFinished(Duration.ZERO)).isTrue();
+  }
+
+  @Test
+  void aFloodStartsTheFloodReaderWhichKeepsTheImportantRecordAndStopsOnceItHasPassed() throws Exception {
+    ScriptedDevice device = new ScriptedDevice();
+    for (int i = 1; i <= KmsgReader.PUMP_LIMIT + 10; i++) {
+      device.add("4," + i + ",0,-;noise " + i + "\n");
+    }
+    KmsgReader r = new KmsgReader("fake", () -> device,
+        KmsgReader.Options.DEFAULTS.withCapacity(16).withImportant(rec -> rec.message().startsWith("NVRM:")));
+    r.start();
+    assertThat(r.drain(100)).hasSize(16); // a pass read PUMP_LIMIT records: a flood
+    assertThat(r.floodReaderRunning()).isTrue();
+    // More of the flood arrives between two drains; the flood reader takes it out of the device.
+    int seq = KmsgReader.PUMP_LIMIT + 11;
+    device.add("4," + seq++ + ",0,-;NVRM: Xid (PCI:0000:3b:00): 79, GPU has fallen off the bus.\n");
+    for (int i = 0; i < 3000; i++) {
+      device.add("4," + seq++ + ",0,-;noise\n");
+    }
+    await().atMost(WAIT).until(device::allRead);
+    List<KmsgRecord> kept = r.drain(100);
+    assertThat(kept.get(0).message()).startsWith("NVRM: Xid");
+    assertThat(kept).hasSize(17);
+    await().atMost(WAIT).until(() -> !r.floodReaderRunning()); // a quiet second: it stops
+    r.stop();
+  }
+
+  @Test
+  void readsTheRealDevKmsgWithoutBlocking() throws Exception {
+    Path kmsg = Path.of("/dev/kmsg");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(kmsg) && Files.isWritable(kmsg),
+        "needs read and write access to /dev/kmsg (root)");
+    String marker = "gpuwarden-kmsg-test-" + System.nanoTime();
+    KmsgReader r = KmsgReader.device(kmsg, KmsgReader.Options.DEFAULTS.withCapacity(100_000));
+    r.start();
+    try {
+      long start = System.nanoTime();
+      r.drain(Integer.MAX_VALUE); // what the kernel holds; returns at once at its end
+      assertThat(r.idleFor(Duration.ZERO)).isTrue();
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(WAIT);
+      Files.writeString(kmsg, "<4>" + marker + "\n", StandardOpenOption.WRITE);
+      await().atMost(WAIT).untilAsserted(() -> assertThat(r.drain(100)).extracting(KmsgRecord::message)
+          .anySatisfy(m -> assertThat(m).isEqualTo(marker)));
+      assertThat(r.stats().lastError()).isEmpty();
+    } finally {
+      r.stop();
+    }
   }
 
   @Test
