@@ -5,6 +5,7 @@ import io.gpuwarden.agent.source.ProtoTime;
 import io.gpuwarden.agent.uplink.Backoff;
 import io.gpuwarden.agent.uplink.CollectorTargets;
 import io.gpuwarden.agent.uplink.IngestUplink;
+import io.gpuwarden.agent.uplink.SendSchedule;
 import io.gpuwarden.agent.uplink.Spool;
 import io.gpuwarden.agent.uplink.SpoolStats;
 import io.gpuwarden.proto.v1.AgentHello;
@@ -67,6 +68,9 @@ public final class Agent implements AutoCloseable {
   private final ScheduledExecutorService watchdog;
   private final IngestUplink uplink;
   private final Spool spool;
+  private final SendSchedule sendSchedule;
+  /** Each check's state in the last batch made, to send a change at once. */
+  private final java.util.Map<String, HealthState> lastStates = new java.util.HashMap<>();
   private final Instant startedAt;
   private final AtomicLong samplingCycles = new AtomicLong();
   private final AtomicBoolean cyclePending = new AtomicBoolean();
@@ -82,6 +86,7 @@ public final class Agent implements AutoCloseable {
     this.monitor = monitor;
     this.channel = channel;
     this.spool = spool;
+    this.sendSchedule = new SendSchedule(config.sendInterval(), config.sampleInterval());
     this.startedAt = clock.instant();
     this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("gpuwarden-sampler"));
     // Reconnect timers and the watchdog run apart from sampling: they must work while it is stuck.
@@ -196,8 +201,10 @@ public final class Agent implements AutoCloseable {
           .addAllLogLines(c.logLines())
           .setDroppedLogLines(c.droppedLogLines())
           .build();
+      // Events, state changes and the loop's recovery go at once; the rest waits for the send interval.
+      boolean urgent = statesChanged(c.results()) || !c.forward().isEmpty() || stalledReported;
       if (!closed) {
-        uplink.submit(fitted(batch));
+        uplink.submit(fitted(batch), sendSchedule.due(System.nanoTime(), urgent, uplink.collectorStaleAfter()));
       }
       samplingCycles.incrementAndGet();
       lastProgressNanos = System.nanoTime();
@@ -209,6 +216,15 @@ public final class Agent implements AutoCloseable {
       // One bad cycle must not cancel the periodic task (a thrown exception would).
       log.log(Level.SEVERE, "sampling cycle failed", e);
     }
+  }
+
+  /** Returns true when a check's state differs from the last batch's (or the check is new); remembers the states. */
+  private boolean statesChanged(List<CheckResult> results) {
+    boolean changed = false;
+    for (CheckResult r : results) {
+      changed |= lastStates.put(r.getCheck(), r.getState()) != r.getState();
+    }
+    return changed;
   }
 
   /**

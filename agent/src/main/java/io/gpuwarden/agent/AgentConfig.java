@@ -31,6 +31,11 @@ import java.util.TreeMap;
  *     error counters, retired pages, PCIe maxima, power limit, ECC and persistence mode, and the
  *     InfiniBand counters (the port state and rate are read every interval). In between, the last
  *     values are carried forward. Zero (or anything up to {@code sampleInterval}) reads them every time.
+ * @param sendInterval how often batches go to the collector: the batches sampled in between wait
+ *     in the spool and go together (one write, one wake-up of each end, instead of one per sample).
+ *     A batch with an event or a check whose state changed goes at once, with everything before it.
+ *     The agent also sends at least every half of the collector's stale-after (it says so when the
+ *     stream opens). Zero (or anything up to {@code sampleInterval}) sends every batch at once.
  * @param nvmlLibrary NVML library file to load; empty to search the system library path
  * @param bootIdFile file holding the Linux boot id
  * @param reconnectInitialBackoff first wait before reconnecting after the stream fails
@@ -53,6 +58,7 @@ public record AgentConfig(
     String collectorTarget,
     Duration sampleInterval,
     Duration detailInterval,
+    Duration sendInterval,
     Optional<Path> nvmlLibrary,
     Path bootIdFile,
     Duration reconnectInitialBackoff,
@@ -76,6 +82,8 @@ public record AgentConfig(
   public static final Duration DEFAULT_RECONNECT_INITIAL_BACKOFF = Duration.ofMillis(200);
   /** Default interval of the slow-changing and costly readings. */
   public static final Duration DEFAULT_DETAIL_INTERVAL = Duration.ofSeconds(10);
+  /** Default interval between sends to the collector. */
+  public static final Duration DEFAULT_SEND_INTERVAL = Duration.ofSeconds(5);
   /** Default reconnect wait cap. */
   public static final Duration DEFAULT_RECONNECT_MAX_BACKOFF = Duration.ofSeconds(30);
   /** Default unacknowledged batches kept in memory: ten minutes at the default interval. */
@@ -99,6 +107,10 @@ public record AgentConfig(
     requireNonNull(detailInterval, "detailInterval");
     if (detailInterval.isNegative()) {
       throw new IllegalArgumentException("detail interval must not be negative, got " + detailInterval);
+    }
+    requireNonNull(sendInterval, "sendInterval");
+    if (sendInterval.isNegative() || sendInterval.compareTo(Duration.ofMinutes(1)) > 0) {
+      throw new IllegalArgumentException("send interval must be between 0 and 1m, got " + sendInterval);
     }
     requireNonNull(nvmlLibrary, "nvmlLibrary");
     requireNonNull(bootIdFile, "bootIdFile");
@@ -153,6 +165,7 @@ public record AgentConfig(
     private String collectorTarget = DEFAULT_COLLECTOR_TARGET;
     private Duration sampleInterval = DEFAULT_SAMPLE_INTERVAL;
     private Duration detailInterval = DEFAULT_DETAIL_INTERVAL;
+    private Duration sendInterval = DEFAULT_SEND_INTERVAL;
     private Path nvmlLibrary;
     private Path bootIdFile = HostIdentity.DEFAULT_BOOT_ID_FILE;
     private Duration reconnectInitialBackoff = DEFAULT_RECONNECT_INITIAL_BACKOFF;
@@ -253,6 +266,12 @@ public record AgentConfig(
       return this;
     }
 
+    /** Sets how often batches are sent to the collector; zero sends each at once. */
+    public Builder sendInterval(Duration sendInterval) {
+      this.sendInterval = requireNonNull(sendInterval, "sendInterval");
+      return this;
+    }
+
     /** Sets the NVML library file; null searches the system library path. */
     public Builder nvmlLibrary(Path nvmlLibrary) {
       this.nvmlLibrary = nvmlLibrary;
@@ -294,6 +313,7 @@ public record AgentConfig(
           collectorTarget,
           sampleInterval,
           detailInterval,
+          sendInterval,
           Optional.ofNullable(nvmlLibrary),
           bootIdFile,
           reconnectInitialBackoff,

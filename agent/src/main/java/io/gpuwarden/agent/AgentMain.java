@@ -72,6 +72,12 @@ public final class AgentMain implements Callable<Integer> {
       description = "Sampling interval, e.g. 1s, 500ms (default: 1s).")
   Duration interval = AgentConfig.DEFAULT_SAMPLE_INTERVAL;
 
+  @Option(names = "--send-interval", paramLabel = "DURATION", converter = DurationConverter.class,
+      description = "How often batches go to the collector; those sampled in between go together with the next send. "
+          + "A batch with an event or a check whose state changed goes at once. Never more than half the "
+          + "collector's --stale-after. 0s sends every batch at once (default: 5s).")
+  Duration sendInterval = AgentConfig.DEFAULT_SEND_INTERVAL;
+
   @Option(names = "--spool-dir", paramLabel = "DIR",
       description = "Where unacknowledged batches overflow to and survive restarts (default: STATE_DIR/spool). "
           + "If it cannot be written the agent keeps them in memory only and says so.")
@@ -121,6 +127,7 @@ public final class AgentMain implements Callable<Integer> {
           .labels(labels)
           .collectorTarget(collector)
           .sampleInterval(interval)
+          .sendInterval(sendInterval)
           .reconnectBackoff(reconnectInitial, reconnectMax)
           .spool(spool())
           .security(new UplinkSecurity(tls.clientTls(Optional.empty()), Optional.ofNullable(tokenFile)))

@@ -13,6 +13,7 @@ class AgentConfigTest {
     AgentConfig c = AgentConfig.builder().nodeId("n1").build();
     assertThat(c.sampleInterval()).isEqualTo(Duration.ofSeconds(1));
     assertThat(c.detailInterval()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(c.sendInterval()).isEqualTo(Duration.ofSeconds(5));
     assertThat(c.collectorTarget()).isEqualTo("localhost:7700");
     assertThat(c.pool()).isEqualTo("default");
     assertThat(c.nvmlLibrary()).isEmpty();
@@ -57,5 +58,9 @@ class AgentConfigTest {
         .hasMessageContaining("initial <= max");
     assertThatThrownBy(() -> AgentConfig.builder().nodeId("n1").detailInterval(Duration.ofSeconds(-1)).build())
         .hasMessageContaining("detail interval must not be negative, got PT-1S");
+    assertThatThrownBy(() -> AgentConfig.builder().nodeId("n1").sendInterval(Duration.ofSeconds(-1)).build())
+        .hasMessageContaining("send interval must be between 0 and 1m, got PT-1S");
+    assertThatThrownBy(() -> AgentConfig.builder().nodeId("n1").sendInterval(Duration.ofMinutes(2)).build())
+        .hasMessageContaining("got PT2M");
   }
 }

@@ -110,7 +110,7 @@ public final class CollectorServer implements AutoCloseable {
     ReleaseGate gate = new ReleaseGate(store, registry, config.gate(), config.staleAfter(), clock);
     DurableAcks acks = new DurableAcks(gate.restoredApplied());
     gate.addDurableListener(acks);
-    builder.addService(ServerInterceptors.intercept(new IngestService(registry, config.collectorId(), acks), agentAuth))
+    builder.addService(ServerInterceptors.intercept(new IngestService(registry, config.collectorId(), acks, config.staleAfter()), agentAuth))
         .addService(new FleetService(registry, gate::status))
         .addService(ServerInterceptors.intercept(new GateService(gate), new AdminAuthInterceptor(tokens)))
         .addService(health.getHealthService())

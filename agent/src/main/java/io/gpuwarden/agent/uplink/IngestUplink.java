@@ -24,6 +24,8 @@ import java.util.logging.Logger;
  * is sent again (the collector applies each sequence once). Sending respects gRPC flow control:
  * nothing is written while the transport is not ready, so a slow collector fills the spool instead
  * of the heap. What the spool has to drop is counted and reported in the batches themselves.
+ * A batch may also wait in the spool to be sent with later ones ({@link #submit(TelemetryBatch,
+ * boolean)}; see {@link SendSchedule}).
  *
  * <p>Thread-safe: all state is guarded by {@code this}.
  */
@@ -37,6 +39,7 @@ public final class IngestUplink implements AutoCloseable {
   private final Spool spool;
 
   private long acknowledged;
+  private Duration collectorStaleAfter;
   private long lastSent;
   private long reconnects;
   private ClientCallStreamObserver<IngestRequest> call;
@@ -77,12 +80,33 @@ public final class IngestUplink implements AutoCloseable {
    * @return the sequence number given
    */
   public synchronized long submit(TelemetryBatch batch) {
+    return submit(batch, true);
+  }
+
+  /**
+   * Queues a batch for delivery, giving it the next sequence number, and sends it with every batch
+   * still waiting when {@code sendNow}; otherwise it waits for a later send.
+   *
+   * @param batch the batch without sequence (any sequence set is replaced)
+   * @return the sequence number given
+   */
+  public synchronized long submit(TelemetryBatch batch, boolean sendNow) {
     if (closed) {
       throw new IllegalStateException("uplink is closed");
     }
     long sequence = spool.append(batch);
-    drain();
+    if (sendNow) {
+      drain();
+    }
     return sequence;
+  }
+
+  /**
+   * Returns how old a node's last batch may get before the collector of the current stream judges
+   * it stale, when that collector said.
+   */
+  public synchronized Optional<Duration> collectorStaleAfter() {
+    return Optional.ofNullable(collectorStaleAfter);
   }
 
   /**
@@ -141,13 +165,14 @@ public final class IngestUplink implements AutoCloseable {
   }
 
   /**
-   * Waits up to {@code timeout} for every queued batch to be acknowledged.
+   * Sends every waiting batch, then waits up to {@code timeout} for every queued batch to be acknowledged.
    *
    * @return true when nothing is left unacknowledged
    */
   public boolean flush(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     synchronized (this) {
+      drain();
       while (spool.size() > 0) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
@@ -293,6 +318,10 @@ public final class IngestUplink implements AutoCloseable {
             lastError = "";
             lastWarnedError = "";
             acknowledge(response.getHelloAccepted().getAcknowledgedSequence());
+            collectorStaleAfter = response.getHelloAccepted().hasStaleAfter()
+                ? Duration.ofSeconds(response.getHelloAccepted().getStaleAfter().getSeconds(),
+                    response.getHelloAccepted().getStaleAfter().getNanos())
+                : null;
             // Resend everything the collector has not applied.
             lastSent = acknowledged;
             log.info("connected to collector " + response.getHelloAccepted().getCollectorId()

@@ -34,12 +34,18 @@ public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase
   private final NodeRegistry registry;
   private final String collectorId;
   private final DurableAcks acks;
+  private final com.google.protobuf.Duration staleAfter;
 
-  /** Creates the service over {@code registry}, acknowledging batches as {@code acks} says they are durable. */
-  public IngestService(NodeRegistry registry, String collectorId, DurableAcks acks) {
+  /**
+   * Creates the service over {@code registry}, acknowledging batches as {@code acks} says they are
+   * durable, and telling each agent {@code staleAfter} (it sends at least every half of it).
+   */
+  public IngestService(NodeRegistry registry, String collectorId, DurableAcks acks, java.time.Duration staleAfter) {
     this.registry = registry;
     this.collectorId = collectorId;
     this.acks = acks;
+    this.staleAfter = com.google.protobuf.Duration.newBuilder().setSeconds(staleAfter.getSeconds())
+        .setNanos(staleAfter.getNano()).build();
   }
 
   @Override
@@ -131,7 +137,8 @@ public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase
       responses.onNext(IngestResponse.newBuilder()
           .setHelloAccepted(HelloAccepted.newBuilder()
               .setAcknowledgedSequence(resume)
-              .setCollectorId(collectorId))
+              .setCollectorId(collectorId)
+              .setStaleAfter(staleAfter))
           .build());
     }
 

@@ -35,6 +35,8 @@ final class E2eAgents {
         .pool(pool)
         .collectorTarget(collectorTarget)
         .sampleInterval(Duration.ofMillis(100))
+        // Each batch at once, so the tests' deadlines measure the agent, not the grouping (SendIntervalTest's subject).
+        .sendInterval(Duration.ZERO)
         .nvmlLibrary(FakeNvml.library())
         .bootIdFile(bootId)
         .stateDir(tmp.resolve(nodeId + "-state"))
@@ -46,7 +48,12 @@ final class E2eAgents {
 
   /** Starts an in-process collector on loopback {@code port} (0 picks one) that calls a node stale after 5 s. */
   static CollectorServer startCollector(int port) throws IOException {
+    return startCollector(port, Duration.ofSeconds(5));
+  }
+
+  /** Starts an in-process collector on loopback {@code port} (0 picks one) that calls a node stale after {@code staleAfter}. */
+  static CollectorServer startCollector(int port, Duration staleAfter) throws IOException {
     return CollectorServer.create(CollectorConfig.defaults().withListen("127.0.0.1", port)
-        .withStaleAfter(Duration.ofSeconds(5)), Clock.systemUTC()).start();
+        .withStaleAfter(staleAfter), Clock.systemUTC()).start();
   }
 }
