@@ -234,7 +234,8 @@ public final class Agent implements AutoCloseable {
   static List<InfinibandPortSample> onTheWire(List<InfinibandPortSample> ports) {
     List<InfinibandPortSample> out = new java.util.ArrayList<>(ports.size());
     for (InfinibandPortSample p : ports) {
-      out.add(p.getCountersCarried()
+      boolean stillHolds = p.getCountersCount() > 0 || p.getSaturatedCountersCount() > 0 || p.getReadErrorsCount() > 0;
+      out.add(p.getCountersCarried() && stillHolds
           ? p.toBuilder().clearCounters().clearSaturatedCounters().clearReadErrors().build()
           : p);
     }

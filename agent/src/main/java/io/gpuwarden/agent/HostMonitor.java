@@ -72,7 +72,10 @@ public final class HostMonitor implements AutoCloseable {
   private final XidDeduplicator xidDedupe = new XidDeduplicator(XidDeduplicator.DEFAULT_WINDOW);
   private final SourceErrorTracker ibErrors;
   private final DetailSchedule detail;
+  /** Every port as the checks see it: the last counters, the current status. */
   private List<InfinibandPortSample> ports = List.of();
+  /** This cycle's port samples as sent: without counters between full reads. */
+  private List<InfinibandPortSample> portSamples = List.of();
   private List<InfinibandPortInfo> portInventory = List.of();
   private NvmlGpuSource gpus;
   private NvmlXidWatcher watcher;
@@ -282,11 +285,15 @@ public final class HostMonitor implements AutoCloseable {
     HostSnapshot snapshot = new HostSnapshot(now, bootId, inventory(), samples, count, events, nvmlFailure());
     List<CheckResult> results = checks.run(snapshot);
     state.flush();
-    return new Cycle(snapshot, results, flood.filter(events, now), ports, logged.lines(), logged.droppedLines());
+    return new Cycle(snapshot, results, flood.filter(events, now), portSamples, logged.lines(), logged.droppedLines());
   }
 
   private void readInfiniband(Instant now, boolean withCounters) {
-    ports = infiniband.sample(now, withCounters);
+    portSamples = infiniband.sample(now, withCounters);
+    ports = infiniband.checkView();
+    if (!portSamples.isEmpty() && portSamples.get(0).getCountersCarried()) {
+      return; // the listing and the read errors are those of the last full read
+    }
     List<String> present = new ArrayList<>();
     for (InfinibandPortSample p : ports) {
       present.add(p.getHca() + "/" + p.getPort());

@@ -21,7 +21,9 @@ import java.util.regex.Pattern;
  * Reads every HCA and port under {@code <root>/class/infiniband} (on real hosts each entry is a
  * symlink into {@code devices/}; links are followed). Each full read lists afresh, so HCAs and ports
  * that appear or vanish are picked up; a read without counters (see {@link #sample(Instant, boolean)})
- * reuses the last listing and marks its samples {@code counters_carried}. A file that cannot be read is reported in the sample's
+ * reuses the last listing, reads each port's {@code state}, and returns samples marked
+ * {@code counters_carried} that hold no counters: the checks see the last counters in
+ * {@link #checkView()}. A file that cannot be read is reported in the sample's
  * {@code read_errors}, never fatal. Data counters come out in bytes (the files count 4-byte words);
  * narrow error counters at their maximum are listed as saturated.
  *
@@ -37,10 +39,10 @@ public final class InfinibandSysfs {
   private final Path root;
   /** The ports the last full read found; null before the first. */
   private List<PortPath> layout;
-  /** Each port's counters from the last full read, by "hca/port". */
-  private final Map<String, PortCounters> counters = new HashMap<>();
   /** Each port's state, physical state and rate as last read, by "hca/port"; absent when unreadable. */
   private final Map<String, PortStatus> statuses = new HashMap<>();
+  /** Each port's last full sample with its current status, in listing order: what the checks see. */
+  private final Map<String, InfinibandPortSample> views = new java.util.LinkedHashMap<>();
 
   /** Reads below {@code root} (normally {@code /sys}). */
   public InfinibandSysfs(Path root) {
@@ -83,44 +85,56 @@ public final class InfinibandSysfs {
   public List<InfinibandPortSample> sample(Instant now, boolean withCounters) {
     if (!withCounters && layout != null) {
       List<InfinibandPortSample> out = new ArrayList<>(layout.size());
+      com.google.protobuf.Timestamp time = ProtoTime.of(now);
       for (PortPath p : layout) {
-        InfinibandPortSample.Builder b = InfinibandPortSample.newBuilder().setHca(p.hca()).setPort(p.number())
-            .setTime(ProtoTime.of(now)).setCountersCarried(true);
-        List<String> errors = new ArrayList<>();
         PortStatus last = statuses.get(p.key());
-        Optional<String> state = attribute(p.path(), "state", errors);
+        Optional<String> state = attribute(p.path(), "state", new ArrayList<>());
         if (last == null || state.isEmpty()) {
-          return sample(now, true);
+          return sample(now, true); // the port may have gone: list afresh, and say why
         }
-        if (state.get().equals(last.stateText())) {
-          b.mergeFrom(last.fields());
-        } else {
-          PortStatus changed = readStatus(p.path(), errors);
+        if (!state.get().equals(last.stateText())) {
+          List<String> errors = new ArrayList<>();
+          last = readStatus(p.path(), errors);
           if (!errors.isEmpty()) {
             return sample(now, true);
           }
-          statuses.put(p.key(), changed);
-          b.mergeFrom(changed.fields());
+          statuses.put(p.key(), last);
+          views.computeIfPresent(p.key(), (k, v) -> withStatus(v, statuses.get(k)));
         }
-        PortCounters kept = counters.get(p.key());
-        b.putAllCounters(kept.values()).addAllSaturatedCounters(kept.saturated()).addAllReadErrors(kept.errors());
-        out.add(b.build());
+        out.add(InfinibandPortSample.newBuilder().setHca(p.hca()).setPort(p.number()).setTime(time)
+            .setCountersCarried(true).mergeFrom(last.fields()).build());
       }
       return out;
     }
     List<InfinibandPortSample> out = new ArrayList<>();
     List<PortPath> found = new ArrayList<>();
-    counters.clear();
     statuses.clear();
+    views.clear();
     for (Path hca : hcas()) {
       for (Path port : ports(hca)) {
         PortPath p = new PortPath(hca.getFileName().toString(), Integer.parseInt(port.getFileName().toString()), port);
         found.add(p);
-        out.add(sample(p, now));
+        InfinibandPortSample sample = sample(p, now);
+        views.put(p.key(), sample);
+        out.add(sample);
       }
     }
     layout = List.copyOf(found);
     return out;
+  }
+
+  /**
+   * Returns every port as the checks need it: the counters (and their read errors) of the last
+   * full read, with the state, physical state and rate as last read.
+   */
+  public List<InfinibandPortSample> checkView() {
+    return List.copyOf(views.values());
+  }
+
+  /** Returns {@code sample} with the status fields of {@code status} instead of its own. */
+  private static InfinibandPortSample withStatus(InfinibandPortSample sample, PortStatus status) {
+    return sample.toBuilder().clearState().clearStateName().clearPhysState().clearPhysStateName()
+        .clearRateBitsPerSecond().clearRateText().mergeFrom(status.fields()).build();
   }
 
   /** Where one port's attributes are. */
@@ -129,9 +143,6 @@ public final class InfinibandSysfs {
       return hca + "/" + number;
     }
   }
-
-  /** One port's counters as last read, with what could not be read. */
-  private record PortCounters(Map<String, Long> values, List<String> saturated, List<String> errors) {}
 
   /** One port's status fields as last read, and the {@code state} file's text they were read with. */
   private record PortStatus(String stateText, InfinibandPortSample fields) {}
@@ -164,7 +175,6 @@ public final class InfinibandSysfs {
         }));
       }
     }
-    counters.put(p.key(), new PortCounters(Map.copyOf(values), List.copyOf(saturated), List.copyOf(counterErrors)));
     b.putAllCounters(values).addAllSaturatedCounters(saturated);
     b.addAllReadErrors(errors).addAllReadErrors(counterErrors);
     return b.build();

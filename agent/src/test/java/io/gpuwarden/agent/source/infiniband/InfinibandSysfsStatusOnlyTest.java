@@ -19,7 +19,7 @@ class InfinibandSysfsStatusOnlyTest {
   Path tmp;
 
   @Test
-  void stateIsReadFreshAndCountersAreCarriedForward() throws Exception {
+  void stateIsReadFreshAndTheChecksSeeTheLastCountersWhileTheSamplesCarryNone() throws Exception {
     Path root = SysfsFixtures.copy("healthy-8x-ndr", tmp);
     InfinibandSysfs sysfs = new InfinibandSysfs(root);
     InfinibandPortSample before = sysfs.sample(T0, true).get(3);
@@ -35,14 +35,22 @@ class InfinibandSysfsStatusOnlyTest {
     assertThat(p.getStateName()).isEqualTo("DOWN");
     assertThat(p.getPhysStateName()).isEqualTo("Disabled");
     assertThat(p.getTime().getSeconds()).isEqualTo(T1.getEpochSecond());
-    assertThat(p.getCountersMap()).isEqualTo(before.getCountersMap()).doesNotContainEntry("symbol_error", 42L);
+    assertThat(p.getCountersMap()).isEmpty();
     assertThat(p.getCountersCarried()).isTrue();
     assertThat(before.getCountersCarried()).isFalse();
+    InfinibandPortSample viewed = sysfs.checkView().get(3);
+    assertThat(viewed.getCountersMap()).isEqualTo(before.getCountersMap()).doesNotContainEntry("symbol_error", 42L);
+    assertThat(viewed.getStateName()).as("the view has the status just read").isEqualTo("DOWN");
+    assertThat(viewed.getPhysStateName()).isEqualTo("Disabled");
+    InfinibandPortSample unchanged = sysfs.checkView().get(2);
+    sysfs.sample(T1.plusSeconds(1), false);
+    assertThat(sysfs.checkView().get(2)).as("an unchanged port's view is not rebuilt").isSameAs(unchanged);
 
     InfinibandPortSample full = sysfs.sample(T1, true).get(3);
     assertThat(full.getCountersMap()).containsEntry("symbol_error", 42L).containsEntry("link_downed", 3L);
     assertThat(full.getCountersCarried()).isFalse();
-    assertThat(sysfs.sample(T1, false).get(3).getCountersMap()).containsEntry("symbol_error", 42L);
+    assertThat(sysfs.sample(T1, false).get(3).getCountersMap()).isEmpty();
+    assertThat(sysfs.checkView().get(3).getCountersMap()).containsEntry("symbol_error", 42L);
   }
 
   @Test
@@ -79,13 +87,14 @@ class InfinibandSysfsStatusOnlyTest {
   }
 
   @Test
-  void counterReadErrorsAreCarriedForwardWithTheCounters() throws Exception {
+  void counterReadErrorsStayInTheChecksViewWithTheCounters() throws Exception {
     Path root = SysfsFixtures.copy("healthy-8x-ndr", tmp);
     Files.writeString(SysfsFixtures.port(root, "mlx5_1").resolve("counters/port_rcv_errors"), "N/A (no PMA)\n");
     InfinibandSysfs sysfs = new InfinibandSysfs(root);
     assertThat(sysfs.sample(T0, true).get(1).getReadErrorsList()).singleElement()
         .satisfies(e -> assertThat(e).startsWith("port_rcv_errors:"));
-    assertThat(sysfs.sample(T1, false).get(1).getReadErrorsList()).singleElement()
+    assertThat(sysfs.sample(T1, false).get(1).getReadErrorsList()).isEmpty();
+    assertThat(sysfs.checkView().get(1).getReadErrorsList()).singleElement()
         .satisfies(e -> assertThat(e).startsWith("port_rcv_errors:"));
   }
 
