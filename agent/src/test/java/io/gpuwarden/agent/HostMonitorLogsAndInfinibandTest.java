@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.gpuwarden.agent.check.CheckConfig;
 import io.gpuwarden.agent.check.infiniband.InfinibandCheckConfig;
+import io.gpuwarden.agent.logs.KernelLog;
 import io.gpuwarden.agent.logs.LogConfig;
 import io.gpuwarden.agent.source.infiniband.SysfsFixtures;
 import io.gpuwarden.nvml.fake.FakeNvmlState;
@@ -219,6 +220,37 @@ class HostMonitorLogsAndInfinibandTest {
     assertThat(events.stream().filter(Event::hasXid)).hasSize(1);
     CheckResult xid = byName(m.cycle()).get("xid");
     assertThat(xid.getReasons(0).getMessage()).contains("1 time,");
+  }
+
+  /** The resume point as written to the state directory now (what a crash would leave). */
+  private Optional<String> resumeOnDisk(AgentConfig config) {
+    return io.gpuwarden.agent.state.FileStateStore.open(config.stateDir())
+        .get(io.gpuwarden.agent.logs.KernelLog.RESUME_KEY + "boot-1");
+  }
+
+  @Test
+  void theResumePointIsWrittenAtOnceAfterAnEventAndOtherwiseOnceAMinute() throws Exception {
+    Path kmsg = kmsg("6,1,1000,-;plain line one");
+    AgentConfig config = config(noSysfs(), LogConfig.none().withKmsg(Optional.of(kmsg))).build();
+    HostMonitor m = monitor(config, true);
+    await().atMost(Duration.ofSeconds(10)).until(() -> {
+      m.cycle();
+      return resumeOnDisk(config).equals(Optional.of("1"));
+    });
+
+    append(kmsg, "6,2,2000,-;plain line two");
+    for (int i = 0; i < 10; i++) { // the file is polled every 200 ms: line two is read within these cycles
+      m.cycle();
+      Thread.sleep(100);
+    }
+    assertThat(resumeOnDisk(config)).as("plain records: written once a minute").contains("1");
+    now.advance(KernelLog.RESUME_WRITE_INTERVAL);
+    m.cycle();
+    assertThat(resumeOnDisk(config)).contains("2");
+
+    append(kmsg, "4,3,3000,-;NVRM: Xid (PCI:0000:2a:00): 79, pid='<unknown>', name=<unknown>, GPU has fallen off the bus.");
+    await().atMost(Duration.ofSeconds(10)).until(() -> byName(m.cycle()).get("xid").getState() == HealthState.HEALTH_STATE_UNHEALTHY);
+    assertThat(resumeOnDisk(config)).as("a record that raised an event: written at once").contains("3");
   }
 
   @Test

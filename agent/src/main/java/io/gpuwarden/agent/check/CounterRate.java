@@ -14,14 +14,15 @@ import java.util.OptionalDouble;
  *
  * <p>Each counter's readings sit in a ring of primitive times and values, so a reading a second
  * per counter (288 of them for 8 GPUs with 18 NVLinks) allocates nothing and leaves nothing for the
- * old generation to collect.
+ * old generation to collect. A caller that reads the same counters every cycle can keep each
+ * counter's handle ({@link #counter(String)}) and skip building its key and looking it up.
  *
  * <p>Not thread-safe: owned by one check.
  */
 public final class CounterRate {
   private final long windowNanos;
   private final long minSpanNanos;
-  private final Map<String, Series> series = new HashMap<>();
+  private final Map<String, Counter> series = new HashMap<>();
 
   /** Creates a rate tracker over {@code window}, answering once {@code minSpan} is covered. */
   public CounterRate(Duration window, Duration minSpan) {
@@ -31,30 +32,41 @@ public final class CounterRate {
 
   /** Adds a reading of counter {@code key} and returns its rate per second over the window. */
   public OptionalDouble add(String key, Instant time, long value) {
-    long t = time.getEpochSecond() * 1_000_000_000L + time.getNano();
-    Series d = series.computeIfAbsent(key, k -> new Series());
-    if (d.size > 0 && value < d.lastValue()) {
-      d.clear();
-    }
-    d.add(t, value);
-    while (d.size > 2 && d.firstTime() < t - windowNanos) {
-      d.removeFirst();
-    }
-    long span = t - d.firstTime();
-    if (span < minSpanNanos || span == 0) {
-      return OptionalDouble.empty();
-    }
-    return OptionalDouble.of((value - d.firstValue()) / ((span / 1_000_000) / 1000.0));
+    return counter(key).add(time, value);
   }
 
-  /** Readings of one counter, oldest first, in a ring that grows when full. */
-  private static final class Series {
+  /** Returns counter {@code key}, created on first use; its readings are the ones {@link #add} takes for the key. */
+  public Counter counter(String key) {
+    return series.computeIfAbsent(key, k -> new Counter());
+  }
+
+  /** One counter's readings, oldest first, in a ring that grows when full. */
+  public final class Counter {
     private long[] times = new long[16];
     private long[] values = new long[16];
     private int head;
     private int size;
 
-    void add(long time, long value) {
+    private Counter() {}
+
+    /** Adds a reading and returns the counter's rate per second over the window. */
+    public OptionalDouble add(Instant time, long value) {
+      long t = time.getEpochSecond() * 1_000_000_000L + time.getNano();
+      if (size > 0 && value < lastValue()) {
+        clear();
+      }
+      add(t, value);
+      while (size > 2 && firstTime() < t - windowNanos) {
+        removeFirst();
+      }
+      long span = t - firstTime();
+      if (span < minSpanNanos || span == 0) {
+        return OptionalDouble.empty();
+      }
+      return OptionalDouble.of((value - firstValue()) / ((span / 1_000_000) / 1000.0));
+    }
+
+    private void add(long time, long value) {
       if (size == times.length) {
         grow();
       }
@@ -64,25 +76,25 @@ public final class CounterRate {
       size++;
     }
 
-    void removeFirst() {
+    private void removeFirst() {
       head = (head + 1) % times.length;
       size--;
     }
 
-    void clear() {
+    private void clear() {
       head = 0;
       size = 0;
     }
 
-    long firstTime() {
+    private long firstTime() {
       return times[head];
     }
 
-    long firstValue() {
+    private long firstValue() {
       return values[head];
     }
 
-    long lastValue() {
+    private long lastValue() {
       return values[(head + size - 1) % values.length];
     }
 

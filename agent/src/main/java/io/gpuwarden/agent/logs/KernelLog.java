@@ -52,9 +52,15 @@ public final class KernelLog implements AutoCloseable {
     ONE_SHOT
   }
 
-  static final String RESUME_KEY = "kmsg.last-sequence/";
+  /** State key of the resume point: the last kernel record handled, followed by the boot id. */
+  public static final String RESUME_KEY = "kmsg.last-sequence/";
   private static final int MAX_PER_POLL = 20_000;
-  private static final Duration RESUME_WRITE_INTERVAL = Duration.ofSeconds(5);
+  /**
+   * How often the resume point is written while only plain records (no event) arrive: each write
+   * is a synced file replacement, and after a crash those records are at worst handled again. A
+   * record that raised an event is written at once, so a crash never counts an event twice.
+   */
+  public static final Duration RESUME_WRITE_INTERVAL = Duration.ofSeconds(60);
   private static final Duration GAP_REPORT_INTERVAL = Duration.ofMinutes(1);
   private static final Duration ONE_SHOT_QUIET = Duration.ofMillis(150);
 
@@ -290,6 +296,7 @@ public final class KernelLog implements AutoCloseable {
   }
 
   private void pollKmsg(Instant now, long nanos, List<Event> events) {
+    int eventsBefore = events.size();
     for (KmsgRecord r : kmsg.drain(MAX_PER_POLL)) {
       Instant time = r.wallTime(bootTime);
       lastHandledSequence = Math.max(lastHandledSequence, r.sequence());
@@ -317,8 +324,9 @@ public final class KernelLog implements AutoCloseable {
     } else {
       errors.failed("kmsg", Component.getDefaultInstance(), st.lastError());
     }
+    boolean raisedEvents = events.size() > eventsBefore;
     if (mode == Mode.FOLLOW && lastHandledSequence != persistedSequence
-        && !now.isBefore(lastResumeWrite.plus(RESUME_WRITE_INTERVAL))) {
+        && (raisedEvents || !now.isBefore(lastResumeWrite.plus(RESUME_WRITE_INTERVAL)))) {
       persistResume(now);
     }
   }

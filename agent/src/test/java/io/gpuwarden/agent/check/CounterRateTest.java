@@ -54,4 +54,16 @@ class CounterRateTest {
     at(0, 0);
     assertThat(at(0, 10)).isEmpty();
   }
+
+  @Test
+  void aCounterHandleSharesTheReadingsOfItsKey() {
+    CounterRate r = new CounterRate(Duration.ofMinutes(1), Duration.ofSeconds(10));
+    Instant t0 = Instant.parse("2026-11-30T00:00:00Z");
+    CounterRate.Counter handle = r.counter("gpu-0/3/crc");
+    assertThat(handle.add(t0, 100)).isEmpty();
+    assertThat(r.add("gpu-0/3/crc", t0.plusSeconds(10), 300)).hasValue(20.0);
+    assertThat(handle.add(t0.plusSeconds(20), 500)).hasValue(20.0);
+    assertThat(r.counter("gpu-0/3/crc")).isSameAs(handle);
+    assertThat(r.counter("gpu-0/3/rr")).isNotSameAs(handle);
+  }
 }

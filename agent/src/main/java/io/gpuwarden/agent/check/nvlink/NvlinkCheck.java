@@ -27,6 +27,8 @@ public final class NvlinkCheck implements HealthCheck {
   private final double replayRecoveryPerMinute;
   private final double crcPerSecond;
   private final CounterRate rates = new CounterRate(Duration.ofMinutes(1), Duration.ofSeconds(10));
+  /** Each GPU's counters by link: replay+recovery at 2 * link, CRC at 2 * link + 1; kept to skip a key and lookup per reading. */
+  private final java.util.Map<String, CounterRate.Counter[]> counters = new java.util.HashMap<>();
 
   /** Creates the check. */
   public NvlinkCheck(double replayRecoveryPerMinute, double crcPerSecond) {
@@ -45,12 +47,11 @@ public final class NvlinkCheck implements HealthCheck {
     for (GpuSample s : host.gpus()) {
       Component gpu = null; // built only for a finding: most cycles have none
       for (NvlinkSample l : s.getNvlinksList()) {
-        String key = s.getGpuUuid() + "/" + l.getLink();
         OptionalDouble rr = OptionalDouble.empty();
         OptionalDouble crc = OptionalDouble.empty();
         if (l.getActive()) {
-          rr = rates.add(key + "/rr", host.time(), l.getReplayErrors() + l.getRecoveryErrors());
-          crc = rates.add(key + "/crc", host.time(), l.getCrcFlitErrors() + l.getCrcDataErrors());
+          rr = counter(s.getGpuUuid(), l.getLink(), 0).add(host.time(), l.getReplayErrors() + l.getRecoveryErrors());
+          crc = counter(s.getGpuUuid(), l.getLink(), 1).add(host.time(), l.getCrcFlitErrors() + l.getCrcDataErrors());
         }
         boolean rrHigh = rr.isPresent() && rr.getAsDouble() * 60 >= replayRecoveryPerMinute && rr.getAsDouble() > 0;
         boolean crcHigh = crc.isPresent() && crc.getAsDouble() > crcPerSecond;
@@ -75,5 +76,19 @@ public final class NvlinkCheck implements HealthCheck {
       }
     }
     return out;
+  }
+
+  /** Returns the counter of {@code gpu}'s {@code link}: replay+recovery ({@code which} 0) or CRC (1). */
+  private CounterRate.Counter counter(String gpu, int link, int which) {
+    int i = 2 * link + which;
+    CounterRate.Counter[] byLink = counters.get(gpu);
+    if (byLink == null || i >= byLink.length) {
+      byLink = byLink == null ? new CounterRate.Counter[Math.max(36, i + 1)] : java.util.Arrays.copyOf(byLink, Math.max(2 * byLink.length, i + 1));
+      counters.put(gpu, byLink);
+    }
+    if (byLink[i] == null) {
+      byLink[i] = rates.counter(gpu + "/" + link + (which == 0 ? "/rr" : "/crc"));
+    }
+    return byLink[i];
   }
 }
