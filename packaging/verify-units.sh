@@ -37,3 +37,20 @@ if [[ $status -ne 0 ]] || grep -q -e "$tmp" -e 'gpuwarden-' <<<"$output"; then
   exit 1
 fi
 echo "verify-units: ok: ${units[*]##*/}"
+
+# The agent unit's JVM options must be ones the JDKs here accept: an unknown -XX flag stops the JVM
+# before the agent starts. Every JDK found (the default java, and those under /usr/lib/jvm) is asked.
+java_opts=$(sed -n 's/^Environment="JAVA_OPTS=\(.*\)"$/\1/p' systemd/gpuwarden-agent.service)
+[[ -n "$java_opts" ]] || { echo "verify-units: no JAVA_OPTS in gpuwarden-agent.service" >&2; exit 1; }
+javas=()
+command -v java >/dev/null 2>&1 && javas+=("$(command -v java)")
+for j in /usr/lib/jvm/*/bin/java; do [[ -x "$j" ]] && javas+=("$j"); done
+for j in "${javas[@]}"; do
+  # shellcheck disable=SC2086
+  if ! out=$("$j" $java_opts -version 2>&1); then
+    echo "$out" >&2
+    echo "verify-units: FAILED: $j does not accept the agent unit's JAVA_OPTS" >&2
+    exit 1
+  fi
+  echo "verify-units: JAVA_OPTS accepted by $j ($(head -1 <<<"$out"))"
+done

@@ -28,7 +28,8 @@ public final class CollectorCommand implements Callable<Integer> {
   String listen = "0.0.0.0:" + CollectorConfig.DEFAULT_PORT;
 
   @Option(names = "--stale-after", paramLabel = "DURATION", converter = DurationConverter.class,
-      description = "A node whose last batch is older than this is UNKNOWN (default: 10s).")
+      description = "A node whose last batch is older than this is UNKNOWN; agents are told it and send at least "
+          + "every half of it (default: 10s).")
   Duration staleAfter = CollectorConfig.DEFAULT_STALE_AFTER;
 
   @Option(names = "--metrics-listen", paramLabel = "HOST:PORT",
