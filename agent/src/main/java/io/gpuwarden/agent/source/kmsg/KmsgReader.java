@@ -237,9 +237,9 @@ public final class KmsgReader {
   }
 
   /**
-   * Returns true when the reader has finished, or has read nothing new for {@code quiet}: on
-   * {@code /dev/kmsg}, whose reads block at the end of the buffer, that is how a one-shot reader
-   * knows it has read everything logged so far.
+   * Returns true when everything logged so far has been read: from a device, once a read found no
+   * record ready ({@code quiet} does not apply); from a file, when the reader has finished or has
+   * read nothing new for {@code quiet}.
    */
   public boolean idleFor(Duration quiet) {
     if (recordPerRead) {
