@@ -1,6 +1,5 @@
 package io.gpuwarden.agent;
 
-import com.google.protobuf.Duration;
 import io.gpuwarden.agent.source.ProtoTime;
 import io.gpuwarden.agent.uplink.Backoff;
 import io.gpuwarden.agent.uplink.CollectorTargets;
@@ -16,7 +15,6 @@ import io.gpuwarden.proto.v1.HealthState;
 import io.gpuwarden.proto.v1.Inventory;
 import io.gpuwarden.proto.v1.Reason;
 import io.gpuwarden.proto.v1.SuggestedAction;
-import io.gpuwarden.proto.v1.InfinibandPortSample;
 import io.gpuwarden.proto.v1.TelemetryBatch;
 import io.grpc.Channel;
 import io.grpc.ManagedChannel;
@@ -158,9 +156,7 @@ public final class Agent implements AutoCloseable {
             .addAllInfinibandPorts(monitor.infinibandInventory()))
         .setStreamId(spool.streamId())
         .setAgentStartedAt(ProtoTime.of(startedAt))
-        .setSampleInterval(Duration.newBuilder()
-            .setSeconds(config.sampleInterval().getSeconds())
-            .setNanos(config.sampleInterval().getNano()))
+        .setSampleInterval(ProtoTime.of(config.sampleInterval()))
         .build();
   }
 
@@ -194,7 +190,7 @@ public final class Agent implements AutoCloseable {
       TelemetryBatch batch = TelemetryBatch.newBuilder()
           .setSampleTime(ProtoTime.of(c.snapshot().time()))
           .addAllGpuSamples(c.snapshot().gpus())
-          .addAllInfinibandSamples(onTheWire(c.infiniband()))
+          .addAllInfinibandSamples(c.infiniband())
           .addAllCheckResults(c.results())
           .addCheckResults(liveness(HealthState.HEALTH_STATE_HEALTHY, ""))
           .addAllEvents(c.forward())
@@ -225,21 +221,6 @@ public final class Agent implements AutoCloseable {
       changed |= lastStates.put(r.getCheck(), r.getState()) != r.getState();
     }
     return changed;
-  }
-
-  /**
-   * Returns the port samples as sent: one whose counters were carried from an earlier read goes
-   * without them (about 35 counters a port, most of a batch's bytes); the collector keeps the last.
-   */
-  static List<InfinibandPortSample> onTheWire(List<InfinibandPortSample> ports) {
-    List<InfinibandPortSample> out = new java.util.ArrayList<>(ports.size());
-    for (InfinibandPortSample p : ports) {
-      boolean stillHolds = p.getCountersCount() > 0 || p.getSaturatedCountersCount() > 0 || p.getReadErrorsCount() > 0;
-      out.add(p.getCountersCarried() && stillHolds
-          ? p.toBuilder().clearCounters().clearSaturatedCounters().clearReadErrors().build()
-          : p);
-    }
-    return out;
   }
 
   /** Returns {@code batch}, or a copy small enough to send: log lines, then InfiniBand samples dropped and counted. */

@@ -1,5 +1,6 @@
 package io.gpuwarden.agent.uplink;
 
+import io.gpuwarden.agent.source.ProtoTime;
 import io.gpuwarden.proto.v1.AgentHello;
 import io.gpuwarden.proto.v1.IngestRequest;
 import io.gpuwarden.proto.v1.IngestResponse;
@@ -319,8 +320,7 @@ public final class IngestUplink implements AutoCloseable {
             lastWarnedError = "";
             acknowledge(response.getHelloAccepted().getAcknowledgedSequence());
             collectorStaleAfter = response.getHelloAccepted().hasStaleAfter()
-                ? Duration.ofSeconds(response.getHelloAccepted().getStaleAfter().getSeconds(),
-                    response.getHelloAccepted().getStaleAfter().getNanos())
+                ? ProtoTime.duration(response.getHelloAccepted().getStaleAfter())
                 : null;
             // Resend everything the collector has not applied.
             lastSent = acknowledged;

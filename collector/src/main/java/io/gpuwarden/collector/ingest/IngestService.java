@@ -44,8 +44,7 @@ public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase
     this.registry = registry;
     this.collectorId = collectorId;
     this.acks = acks;
-    this.staleAfter = com.google.protobuf.Duration.newBuilder().setSeconds(staleAfter.getSeconds())
-        .setNanos(staleAfter.getNano()).build();
+    this.staleAfter = io.gpuwarden.agent.source.ProtoTime.of(staleAfter);
   }
 
   @Override

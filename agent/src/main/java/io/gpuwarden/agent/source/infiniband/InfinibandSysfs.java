@@ -43,6 +43,8 @@ public final class InfinibandSysfs {
   private final Map<String, PortStatus> statuses = new HashMap<>();
   /** Each port's last full sample with its current status, in listing order: what the checks see. */
   private final Map<String, InfinibandPortSample> views = new java.util.LinkedHashMap<>();
+  /** {@link #views} as a list, made again only when a view changes: the checks ask every cycle. */
+  private List<InfinibandPortSample> checkView = List.of();
 
   /** Reads below {@code root} (normally {@code /sys}). */
   public InfinibandSysfs(Path root) {
@@ -98,8 +100,10 @@ public final class InfinibandSysfs {
           if (!errors.isEmpty()) {
             return sample(now, true);
           }
-          statuses.put(p.key(), last);
-          views.computeIfPresent(p.key(), (k, v) -> withStatus(v, statuses.get(k)));
+          PortStatus changed = last;
+          statuses.put(p.key(), changed);
+          views.computeIfPresent(p.key(), (k, v) -> withStatus(v, changed));
+          checkView = List.copyOf(views.values());
         }
         out.add(InfinibandPortSample.newBuilder().setHca(p.hca()).setPort(p.number()).setTime(time)
             .setCountersCarried(true).mergeFrom(last.fields()).build());
@@ -120,6 +124,7 @@ public final class InfinibandSysfs {
       }
     }
     layout = List.copyOf(found);
+    checkView = List.copyOf(views.values());
     return out;
   }
 
@@ -128,7 +133,7 @@ public final class InfinibandSysfs {
    * full read, with the state, physical state and rate as last read.
    */
   public List<InfinibandPortSample> checkView() {
-    return List.copyOf(views.values());
+    return checkView;
   }
 
   /** Returns {@code sample} with the status fields of {@code status} instead of its own. */
