@@ -17,6 +17,7 @@ import io.gpuwarden.agent.host.HostIdentity;
 import io.gpuwarden.agent.source.nvml.NvmlGpuSource;
 import io.gpuwarden.agent.source.nvml.NvmlXidWatcher;
 import io.gpuwarden.agent.state.FileStateStore;
+import io.gpuwarden.agent.state.StateSnapshot;
 import io.gpuwarden.agent.state.StateStore;
 import io.gpuwarden.nvml.NvmlException;
 import io.gpuwarden.proto.v1.CheckResult;
@@ -97,13 +98,14 @@ public final class HostMonitor implements AutoCloseable {
   public record Cycle(HostSnapshot snapshot, List<CheckResult> results, List<Event> forward,
       List<InfinibandPortSample> infiniband, List<LogLine> logLines, long droppedLogLines) {}
 
-  private HostMonitor(AgentConfig config, Clock clock, String bootId, boolean watchEvents, Runnable onXid) {
+  private HostMonitor(AgentConfig config, Clock clock, String bootId, boolean watchEvents, Runnable onXid,
+      StateStore state) {
     this.config = config;
     this.clock = clock;
     this.bootId = bootId;
     this.watchEvents = watchEvents;
     this.onXid = onXid;
-    this.state = FileStateStore.open(config.stateDir());
+    this.state = state;
     this.xidEvents = new XidEvents(config.xidPolicy());
     this.flood = new XidFloodFilter(config.checks().xidFloodWindow());
     this.infiniband = new InfinibandSysfs(config.sysfsRoot());
@@ -146,9 +148,28 @@ public final class HostMonitor implements AutoCloseable {
    * @throws IllegalArgumentException when the operator's classifier rules cannot be read or are wrong
    */
   public static HostMonitor open(AgentConfig config, Clock clock, boolean watchEvents, Runnable onXid) {
-    HostMonitor m = new HostMonitor(config, clock, HostIdentity.bootId(config.bootIdFile()), watchEvents, onXid);
+    return start(new HostMonitor(config, clock, HostIdentity.bootId(config.bootIdFile()), watchEvents, onXid,
+        FileStateStore.open(config.stateDir())));
+  }
+
+  /**
+   * Opens the monitor for one check of the host ({@code agent check}) that changes nothing: it reads
+   * the state the running agent keeps in the state directory (Xids still active, the first
+   * inventory of the boot, kernel-log findings) into a private {@link StateSnapshot} and never
+   * writes it back, so a check run against a sample {@code --kmsg} file, another NVML library or a
+   * fixture sysfs tree leaves the next check of the real host unaffected. No NVML event watcher.
+   *
+   * @throws IllegalStateException when the boot id cannot be read
+   * @throws IllegalArgumentException when the operator's classifier rules cannot be read or are wrong
+   */
+  public static HostMonitor openOneShot(AgentConfig config, Clock clock) {
+    return start(new HostMonitor(config, clock, HostIdentity.bootId(config.bootIdFile()), false, () -> {},
+        StateSnapshot.of(config.stateDir())));
+  }
+
+  private static HostMonitor start(HostMonitor m) {
     m.tryOpenNvml();
-    m.readInfiniband(clock.instant(), true);
+    m.readInfiniband(m.clock.instant(), true);
     return m;
   }
 

@@ -33,7 +33,10 @@ import picocli.CommandLine.Spec;
         "Use it as Slurm's HealthCheckProgram, in a prolog, or from any script; the exit code says the state.",
         "The kernel log is judged from the start of the current boot (or --kernel-log-lookback), so a fault logged",
         "before the check is caught. InfiniBand link flaps and error rates need two samples; a one-shot check judges",
-        "port state, port count and rate only."},
+        "port state, port count and rate only.",
+        "It reads what the running agent recorded in --state-dir (Xids that still need a reset or reboot, the first",
+        "GPU and InfiniBand inventory of this boot) and changes nothing there: a check run on a sample --kmsg file or",
+        "another --nvml-lib leaves the next check of the real host as it was."},
     exitCodeListHeading = "%nExit codes (Nagios convention):%n",
     exitCodeList = {"0:healthy", "1:degraded", "2:unhealthy", "3:unknown, or could not check within --timeout"})
 public final class CheckCommand implements Callable<Integer> {
@@ -66,7 +69,7 @@ public final class CheckCommand implements Callable<Integer> {
       return 3;
     }
     Instant start = Instant.now();
-    FutureTask<HostCheckReport> task = new FutureTask<>(() -> run(config, start));
+    FutureTask<HostCheckReport> task = new FutureTask<>(() -> run(config, start, err));
     Thread t = new Thread(task, "gpuwarden-check");
     t.setDaemon(true);
     t.start();
@@ -91,8 +94,12 @@ public final class CheckCommand implements Callable<Integer> {
     return exitCode(report.getState());
   }
 
-  private static HostCheckReport run(AgentConfig config, Instant start) throws InterruptedException {
-    try (HostMonitor monitor = HostMonitor.open(config, Clock.systemUTC(), false, () -> {})) {
+  private static HostCheckReport run(AgentConfig config, Instant start, PrintWriter err) throws InterruptedException {
+    try (HostMonitor monitor = HostMonitor.openOneShot(config, Clock.systemUTC())) {
+      monitor.stateError().ifPresent(e -> {
+        err.println("gpuwarden agent check: " + e + "; judging without the running agent's state");
+        err.flush();
+      });
       monitor.awaitLogsRead(KERNEL_LOG_READ_LIMIT);
       HostMonitor.Cycle cycle = monitor.cycle();
       return HostCheckReport.newBuilder()
