@@ -112,7 +112,7 @@ public final class HostMonitor implements AutoCloseable {
     this.ibErrors = new SourceErrorTracker("infiniband", clock);
     this.detail = new DetailSchedule(config.detailInterval());
     this.checks = new CheckRunner(BuiltInChecks.create(config.checks(), config.xidPolicy(), state, clock.instant(),
-        () -> ports));
+        () -> ports, () -> portInventory));
     this.logs = KernelLog.open(config.logs(), new LogClassifier(rules(config.logs()), xidEvents, this::gpuByPci), state,
         bootId, HostIdentity.bootTime(HostIdentity.PROC_STAT, clock.instant()), clock,
         watchEvents ? KernelLog.Mode.FOLLOW : KernelLog.Mode.ONE_SHOT);

@@ -15,6 +15,7 @@ import io.gpuwarden.agent.check.recovery.RecoveryActionCheck;
 import io.gpuwarden.agent.check.xid.XidCheck;
 import io.gpuwarden.agent.check.xid.XidPolicy;
 import io.gpuwarden.agent.state.StateStore;
+import io.gpuwarden.proto.v1.InfinibandPortInfo;
 import io.gpuwarden.proto.v1.InfinibandPortSample;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -49,6 +50,18 @@ public final class BuiltInChecks {
    */
   public static List<HealthCheck> create(CheckConfig config, XidPolicy xids, StateStore state, Instant started,
       Supplier<List<InfinibandPortSample>> infiniband) {
+    return create(config, xids, state, started, infiniband, List::of);
+  }
+
+  /**
+   * Creates the enabled checks; the InfiniBand checks read the ports {@code infiniband} supplies
+   * (one sample per cycle, shared by the three), and the port check compares the rates of ports of
+   * one model and link layer from {@code infinibandInventory}.
+   *
+   * @throws IllegalArgumentException when {@code config} disables a check that does not exist
+   */
+  public static List<HealthCheck> create(CheckConfig config, XidPolicy xids, StateStore state, Instant started,
+      Supplier<List<InfinibandPortSample>> infiniband, Supplier<List<InfinibandPortInfo>> infinibandInventory) {
     Set<String> unknown = new TreeSet<>(config.disabled());
     unknown.removeAll(NAMES);
     if (!unknown.isEmpty()) {
@@ -64,7 +77,7 @@ public final class BuiltInChecks {
         new NvlinkCheck(config.nvlinkReplayRecoveryPerMinute(), config.nvlinkCrcPerSecond()),
         new FabricCheck(config.fabricProbeGrace(), started),
         new PersistenceModeCheck(config.persistenceOffState()),
-        new InfinibandPortStateCheck(config.infiniband(), infiniband),
+        new InfinibandPortStateCheck(config.infiniband(), infiniband, infinibandInventory, state),
         new InfinibandLinkFlapCheck(config.infiniband(), infiniband),
         new InfinibandErrorRateCheck(config.infiniband(), infiniband),
         new KernelLogCheck(config.kernelErrorHold(), state));

@@ -61,12 +61,13 @@ public final class HostOptions {
   Path sysfsRoot = AgentConfig.DEFAULT_SYSFS_ROOT;
 
   @Option(names = "--expected-ib-ports", paramLabel = "N",
-      description = "InfiniBand ports this host must have; fewer is UNHEALTHY (default: not checked).")
+      description = "InfiniBand ports this host must have; fewer is UNHEALTHY (default: every port seen on this boot "
+          + "must stay; one that vanishes is UNHEALTHY).")
   Integer expectedIbPorts;
 
   @Option(names = "--expected-ib-rate", paramLabel = "GBPS",
       description = "Rate every ACTIVE InfiniBand port must reach, in Gb/s, e.g. 400 for NDR; slower is DEGRADED "
-          + "(default: not checked).")
+          + "(default: the rate of the fastest port of the same HCA model and link layer).")
   Double expectedIbRate;
 
   @Option(names = "--kmsg", paramLabel = "PATH",

@@ -75,6 +75,14 @@ class CheckCommandTest {
   }
 
   @Test
+  void aPortSlowerThanItsSiblingsIsDegradedWithoutConfiguration() {
+    int code = check(FakeNvml.healthyH100(), "--kmsg", "none", "--sysfs-root", SysfsFixtures.fixture("degraded-rate").toString());
+    assertThat(code).as(out + "" + err).isEqualTo(1);
+    assertThat(out.toString()).contains("infiniband-port    DEGRADED").contains("mlx5_5 port 1 runs at 200 Gb/sec (4X HDR)")
+        .contains("slower than its 7 siblings");
+  }
+
+  @Test
   void badForwardPriorityIsRefusedWithTheChoices() {
     assertThat(check(FakeNvml.healthyH100(), "--forward-log-priority", "loud")).isEqualTo(3);
     assertThat(err.toString()).contains("--forward-log-priority 'loud'").contains("warning");

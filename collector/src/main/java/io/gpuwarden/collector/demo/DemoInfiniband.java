@@ -30,6 +30,7 @@ final class DemoInfiniband {
       Path dev = Files.createDirectories(root.resolve("devices/pci0000:00").resolve(PCI.get(i)).resolve("infiniband").resolve(hca));
       Files.writeString(dev.resolve("fw_ver"), "28.39.1002\n");
       Files.writeString(dev.resolve("board_id"), "MT_0000000838\n");
+      Files.writeString(dev.resolve("hca_type"), "MT4129\n");
       Files.writeString(dev.resolve("node_guid"),
           String.format(Locale.ROOT, "a088:c203:00%02x:%04x%n", nodeNumber & 0xff, i));
       Path port = Files.createDirectories(dev.resolve("ports/1"));

@@ -16,9 +16,11 @@ import java.util.OptionalInt;
  *
  * <p>Defaults and why:
  * <ul>
- *   <li>{@code expectedPorts}, {@code expectedRateGbps}: empty, not checked. Hosts differ (8x NDR
- *       compute rails, 2x storage ports, none at all) and guessing "the first count seen" would
- *       bless a host that booted with an HCA already missing; the operator states it.
+ *   <li>{@code expectedPorts}, {@code expectedRateGbps}: empty. Hosts differ (8x NDR compute
+ *       rails, 2x storage ports, none at all), so without them the port check infers what it can:
+ *       the ports seen on this boot must stay, and ports of one HCA model and link layer must run
+ *       at the same rate. That cannot tell a host that booted with an HCA already missing, or with
+ *       every port at a lower rate; stating the values can.
  *   <li>{@code flapWindow} 10 min, {@code flapsForDegraded} 1, {@code flapsForUnhealthy} 3: one
  *       {@code link_downed} increment already broke every connection over the port (NCCL/MPI jobs
  *       abort), so it is worth a DEGRADED; three in ten minutes is a link that will keep dropping,
@@ -37,8 +39,8 @@ import java.util.OptionalInt;
  *       the absolute value, keeps errors from months ago from failing the node forever.
  * </ul>
  *
- * @param expectedPorts ports the host must have; empty means not checked
- * @param expectedRateGbps link rate each ACTIVE port must reach, in Gb/s; empty means not checked
+ * @param expectedPorts ports the host must have; empty: the ports seen on this boot
+ * @param expectedRateGbps link rate each ACTIVE port must reach, in Gb/s; empty: that of its fastest sibling
  * @param flapWindow window over which {@code link_downed} increments are counted
  * @param flapsForDegraded flaps within the window that make the port DEGRADED (at least 1)
  * @param flapsForUnhealthy flaps within the window that make the port UNHEALTHY (at least flapsForDegraded)

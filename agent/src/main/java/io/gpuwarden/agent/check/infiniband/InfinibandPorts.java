@@ -39,10 +39,15 @@ final class InfinibandPorts {
     try {
       read = ports.get();
     } catch (RuntimeException e) {
-      Component source = Component.newBuilder().setKind(ComponentKind.COMPONENT_KIND_SOURCE).setSource("infiniband")
-          .build();
-      return List.of(Finding.unknown(source, "reading InfiniBand ports failed: " + e));
+      return List.of(readFailed(e));
     }
     return check.evaluate(now, read);
+  }
+
+  /** Returns the UNKNOWN finding for a read of the ports that threw {@code e}. */
+  static Finding readFailed(RuntimeException e) {
+    Component source = Component.newBuilder().setKind(ComponentKind.COMPONENT_KIND_SOURCE).setSource("infiniband")
+        .build();
+    return Finding.unknown(source, "reading InfiniBand ports failed: " + e);
   }
 }

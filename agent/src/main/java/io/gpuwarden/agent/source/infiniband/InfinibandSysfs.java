@@ -62,6 +62,7 @@ public final class InfinibandSysfs {
         read(port.resolve("link_layer")).ifPresent(b::setLinkLayer);
         read(hca.resolve("fw_ver")).ifPresent(b::setFirmwareVersion);
         read(hca.resolve("board_id")).ifPresent(b::setBoardId);
+        read(hca.resolve("hca_type")).ifPresent(b::setHcaType);
         read(hca.resolve("node_guid")).ifPresent(b::setNodeGuid);
         pciBusId(hca).ifPresent(b::setPciBusId);
         out.add(b.build());

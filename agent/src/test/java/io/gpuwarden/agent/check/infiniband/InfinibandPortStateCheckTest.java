@@ -64,7 +64,7 @@ class InfinibandPortStateCheckTest {
   }
 
   @Test
-  void theRateIsNotCheckedByDefault() {
+  void withoutAnInventoryTheRateIsNotComparedWithSiblings() {
     assertThat(judge(InfinibandCheckConfig.defaults(), read("degraded-rate"))).isEmpty();
   }
 

@@ -115,6 +115,8 @@ class InfinibandSysfsChangesTest {
     assertThat(new InfinibandSysfs(SysfsFixtures.fixture("healthy-8x-ndr")).inventory())
         .allSatisfy(i -> {
           assertThat(i.getBoardId()).isNotEmpty();
+          assertThat(i.getHcaType()).isEqualTo("MT4129");
+          assertThat(i.getLinkLayer()).isEqualTo("InfiniBand");
           assertThat(i.getNodeGuid()).matches("\\p{XDigit}{4}(:\\p{XDigit}{4}){3}");
         });
   }
