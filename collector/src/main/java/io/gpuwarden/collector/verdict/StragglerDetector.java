@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -23,18 +24,28 @@ import java.util.function.Function;
 
 /**
  * Finds GPUs that run hotter, draw unusual power or clock slower than their peers in the same
- * pool: the "straggler" that holds back every synchronous job it is part of while passing every
- * absolute check.
+ * pool under comparable load: the "straggler" that holds back every synchronous job it is part of
+ * while passing every absolute check.
  *
- * <p>How: each GPU keeps an exponentially weighted moving average of its temperature, power draw
- * and SM clock, fed only by samples taken under load (utilisation at or above the threshold), so
- * an idle GPU's cool, slow readings neither count nor wash out what it does when it works. The
- * average has a half-life (60 s by default) so one odd sample does not flag a GPU, and it is
- * forgotten when not updated for a while (5 minutes), so a GPU that went idle or vanished stops
- * being judged and stops being a peer. To judge a GPU, the averages of the other GPUs of its pool
- * give a mean and a population standard deviation per metric, and the GPU's z-score is its distance
- * from that mean in standard deviations. A temperature more than k above, a power more than k away
- * either side, or an SM clock more than k below is a DEGRADED reason with HARDWARE_INSPECTION.
+ * <p>How: each GPU keeps an exponentially weighted moving average of its temperature, power draw,
+ * SM clock and utilisation, fed only by samples taken under load (utilisation at or above the
+ * threshold), so an idle GPU's cool, slow readings neither count nor wash out what it does when it
+ * works. The average has a half-life (60 s by default) so one odd sample does not flag a GPU, and it
+ * is forgotten when not updated for a while (5 minutes), so a GPU that went idle or vanished stops
+ * being judged and stops being a peer.
+ *
+ * <p>Like with like: power and clocks depend on how busy a GPU is, and temperature on how much power
+ * it draws, so each is compared only with the peers whose load is comparable. A GPU's power and SM
+ * clock are compared with the other GPUs of its pool whose average utilisation is within ±5
+ * percentage points of its own; its temperature with those whose average power is within ±5 % of its
+ * own. The comparable peers give a mean and a population standard deviation, and the GPU's z-score
+ * is its distance from that mean in standard deviations. A temperature more than k above, a power
+ * more than k away either side, or an SM clock more than k below is a DEGRADED reason with
+ * HARDWARE_INSPECTION. A GPU with too few comparable peers is not judged on that metric. So a node
+ * that is simply less busy is compared with other GPUs at its own load (or not at all), while a GPU
+ * drawing clearly less power than GPUs at the same utilisation is flagged. What utilisation cannot
+ * tell apart is work of different intensity at the same utilisation (a memory-bound job beside a
+ * compute-bound one); the power window of the temperature comparison covers that for temperature.
  *
  * <p>Why the GPU is compared with the <em>others</em> only: with itself in the sample, one GPU's
  * z-score can never exceed (n - 1) / sqrt(n), which is below 3 for any pool of ten or fewer GPUs, so
@@ -43,7 +54,11 @@ import java.util.function.Function;
  * under the deviation (1 °C, 5 W, 15 MHz): identical GPUs on identical work agree to within a
  * fraction of a degree, so the measured deviation can be near zero and any difference, however
  * harmless, would be many "standard deviations"; the floors are the differences too small to mean
- * anything about the hardware.
+ * anything about the hardware (for power also 2 % of the expected draw: parts differ that much).
+ *
+ * <p>Cost: the pool's averages are indexed at most once a second ({@link #STATS_REFRESH}), sorted by
+ * load with prefix sums, so judging a node costs a binary search per GPU and metric, not a pass over
+ * the pool.
  *
  * <p>Thread-safe: every method holds the detector's lock.
  */
@@ -54,28 +69,25 @@ public final class StragglerDetector {
   public static final double TEMPERATURE_FLOOR_CELSIUS = 1.0;
   /** Smallest power standard deviation used, W. */
   public static final double POWER_FLOOR_WATTS = 5.0;
+  /**
+   * Smallest power standard deviation used, as a fraction of the power expected: parts of one
+   * model differ by a few percent in power at the same load (leakage), which says nothing about
+   * their health, so k deviations are never less than k times 2 %.
+   */
+  public static final double POWER_FLOOR_FRACTION = 0.02;
   /** Smallest SM clock standard deviation used, MHz. */
   public static final double SM_CLOCK_FLOOR_MHZ = 15.0;
+  /** How long a pool's index is reused: judging a node costs its own GPUs, not the whole pool, on every batch. */
+  static final Duration STATS_REFRESH = Duration.ofSeconds(1);
+  /** Most time one sample stands for in a GPU's averages, s: above the agents' sampling and send intervals. */
+  static final double MAX_SAMPLE_SECONDS = 15;
 
   private final StragglerConfig config;
   /** Pool, then node id, then GPU UUID. */
   private final Map<String, Map<String, Map<String, GpuAverages>>> pools = new HashMap<>();
   private final Map<String, String> poolOfNode = new HashMap<>();
-  /** Per pool: sums over its fresh GPU averages, recomputed at most every {@link #STATS_REFRESH} of {@code now}. */
-  private final Map<String, PoolStats> stats = new HashMap<>();
-  /** How long pool sums are reused: judging a node costs its own GPUs, not the whole pool, on every batch. */
-  static final Duration STATS_REFRESH = Duration.ofSeconds(1);
-
-  /** Count, sum and sum of squares per metric, and what each GPU contributed. */
-  private static final class PoolStats {
-    final Instant computed;
-    final Map<Metric, double[]> sums = new java.util.EnumMap<>(Metric.class);
-    final Map<GpuAverages, Map<Metric, Double>> contributed = new java.util.IdentityHashMap<>();
-
-    PoolStats(Instant computed) {
-      this.computed = computed;
-    }
-  }
+  /** Per pool: its GPUs' averages indexed by load, remade at most every {@link #STATS_REFRESH} of {@code now}. */
+  private final Map<String, PoolIndex> indexes = new HashMap<>();
 
   /** Creates a detector with {@code config}. */
   public StragglerDetector(StragglerConfig config) {
@@ -103,18 +115,18 @@ public final class StragglerDetector {
     GpuAverages gpu = pools.computeIfAbsent(pool, p -> new HashMap<>()).computeIfAbsent(nodeId, n -> new HashMap<>())
         .computeIfAbsent(sample.getGpuUuid(), GpuAverages::new);
     gpu.index = sample.getIndex();
-    for (Metric m : Metric.values()) {
-      OptionalDouble v = m.read.apply(sample);
+    for (Quantity q : Quantity.values()) {
+      OptionalDouble v = q.read.apply(sample);
       if (v.isPresent()) {
-        gpu.averages.computeIfAbsent(m, x -> new Ewma()).update(v.getAsDouble(), now, config.halfLife());
+        gpu.averages.computeIfAbsent(q, x -> new Ewma()).update(v.getAsDouble(), now, config.halfLife());
       }
     }
   }
 
   /**
-   * Judges the GPUs of {@code nodeId} in {@code pool} against their peers; returns one reason per
-   * GPU and metric out of line, ordered by GPU index, or none. A GPU without a fresh average, or a
-   * pool with fewer than the minimum GPUs under load, is not judged.
+   * Judges the GPUs of {@code nodeId} in {@code pool} against their peers under comparable load;
+   * returns one reason per GPU and metric out of line, ordered by GPU index, or none. A GPU without
+   * fresh averages, or with fewer comparable peers than the minimum, is not judged.
    */
   public synchronized List<Reason> judge(String pool, String nodeId, Instant now) {
     requireNonNull(pool, "pool");
@@ -124,25 +136,15 @@ public final class StragglerDetector {
     if (nodes == null) {
       return List.of();
     }
-    PoolStats ps = stats.get(pool);
-    if (ps == null || !now.isBefore(ps.computed.plus(STATS_REFRESH)) || now.isBefore(ps.computed)) {
+    PoolIndex index = indexes.get(pool);
+    if (index == null || !now.isBefore(index.computed.plus(STATS_REFRESH)) || now.isBefore(index.computed)) {
       dropStale(pool, nodes, now);
-      ps = new PoolStats(now);
-      for (Map<String, GpuAverages> node : nodes.values()) {
-        for (GpuAverages g : node.values()) {
-          for (Map.Entry<Metric, Ewma> e : g.averages.entrySet()) {
-            double[] a = ps.sums.computeIfAbsent(e.getKey(), k -> new double[3]);
-            a[0]++;
-            a[1] += e.getValue().value;
-            a[2] += e.getValue().value * e.getValue().value;
-            ps.contributed.computeIfAbsent(g, k -> new java.util.EnumMap<>(Metric.class)).put(e.getKey(), e.getValue().value);
-          }
-        }
-      }
-      stats.put(pool, ps);
       if (!pools.containsKey(pool)) {
+        indexes.remove(pool);
         return List.of();
       }
+      index = new PoolIndex(now, nodes, minWeightSeconds());
+      indexes.put(pool, index);
     }
     Map<String, GpuAverages> mine = nodes.get(nodeId);
     if (mine == null) {
@@ -153,11 +155,7 @@ public final class StragglerDetector {
     List<Reason> out = new ArrayList<>();
     for (GpuAverages gpu : judged) {
       for (Metric m : Metric.values()) {
-        Ewma own = gpu.averages.get(m);
-        if (own != null && Duration.between(own.updated, now).compareTo(config.staleAfter()) > 0) {
-          own = null; // stale: between two refreshes of the pool sums, judge nobody on an old average
-        }
-        Reason r = own == null ? null : judge(pool, ps, gpu, m, own.value);
+        Reason r = judge(pool, index, gpu, m, now);
         if (r == null) {
           gpu.flaggedSince.remove(m);
         } else {
@@ -179,26 +177,40 @@ public final class StragglerDetector {
     }
   }
 
-  /** Returns a reason when {@code value} of {@code gpu} is more than k out of line; null when not. */
-  private Reason judge(String pool, PoolStats ps, GpuAverages gpu, Metric m, double value) {
-    double[] a = ps.sums.get(m);
-    if (a == null) {
-      return null;
+  /** Returns a reason when metric {@code m} of {@code gpu} is more than k out of line with its comparable peers. */
+  private Reason judge(String pool, PoolIndex index, GpuAverages gpu, Metric m, Instant now) {
+    Double value = fresh(gpu, m.quantity, now);
+    Double load = fresh(gpu, m.load, now);
+    if (value == null || load == null) {
+      return null; // stale: between two refreshes of the index, judge nobody on an old average
     }
-    // Leave the judged GPU out by subtracting what it contributed when the sums were made.
-    Double own = ps.contributed.getOrDefault(gpu, Map.of()).get(m);
-    double n = a[0] - (own == null ? 0 : 1);
-    double sum = a[1] - (own == null ? 0 : own);
-    double sumSquares = a[2] - (own == null ? 0 : own * own);
-    int othersCount = (int) Math.round(n);
+    double lo = m.relativeWindow ? load * (1 - config.powerWindowFraction()) : load - config.utilizationWindowPercent();
+    double hi = m.relativeWindow ? load * (1 + config.powerWindowFraction()) : load + config.utilizationWindowPercent();
+    PeerIndex peers = index.byMetric.get(m);
+    double[] w = peers.window(lo, hi);
+    // Leave the judged GPU out by subtracting what it contributed when the index was made.
+    double[] own = peers.contributed.get(gpu);
+    if (own != null && own[0] >= lo && own[0] <= hi) {
+      PeerIndex.add(w, own[0], own[1], -1);
+    }
+    int othersCount = (int) Math.round(w[0]);
     if (othersCount < 1 || othersCount + 1 < config.minPeers()) {
       return null;
     }
-    double mean = sum / n;
-    double variance = Math.max(0, sumSquares / n - mean * mean);
-    double measured = Math.sqrt(variance);
-    double deviation = Math.max(measured, m.floor);
-    double z = (value - mean) / deviation;
+    // What the peers draw (or clock, or heat) at this GPU's own load: a line through the window's
+    // points, so that peers a little busier or idler than this GPU do not bias the comparison.
+    double n = w[0];
+    double meanLoad = w[1] / n;
+    double meanValue = w[3] / n;
+    double varLoad = Math.max(0, w[2] / n - meanLoad * meanLoad);
+    double varValue = Math.max(0, w[4] / n - meanValue * meanValue);
+    double cov = w[5] / n - meanLoad * meanValue;
+    double slope = varLoad > 1e-9 ? cov / varLoad : 0;
+    double expected = meanValue + slope * (load - meanLoad);
+    double measured = Math.sqrt(Math.max(0, varValue - slope * cov));
+    double floor = m == Metric.POWER ? Math.max(m.floor, POWER_FLOOR_FRACTION * Math.abs(expected)) : m.floor;
+    double deviation = Math.max(measured, floor);
+    double z = (value - expected) / deviation;
     double k = config.k();
     boolean out = switch (m.direction) {
       case HIGH -> z > k;
@@ -210,21 +222,38 @@ public final class StragglerDetector {
     }
     String number = "%." + m.decimals + "f";
     String message = String.format(Locale.ROOT,
-        "straggler: %s " + number + " %s vs pool %s mean " + number + " ± " + number + " %s%s over %d other GPUs"
-            + " under load (z = %.1f, limit %s%.1f)",
-        m.label, value, m.unit, pool, mean, deviation, m.unit, measured < m.floor ? " (floor)" : "", othersCount, z,
-        m.direction.sign, k);
+        "straggler: %s " + number + " %s vs " + number + " ± " + number + " %s%s expected from %d other GPUs of pool %s"
+            + " %s (z = %.1f, limit %s%.1f)",
+        m.label, value, m.unit, expected, deviation, m.unit, measured < floor ? " (floor)" : "", othersCount, pool,
+        m.relativeWindow ? String.format(Locale.ROOT, "drawing %.0f–%.0f W", lo, hi)
+            : String.format(Locale.ROOT, "at %.0f–%.0f%% utilisation", Math.max(0, lo), Math.min(100, hi)),
+        z, m.direction.sign, k);
     return Reason.newBuilder().setCheck(CHECK).setState(HealthState.HEALTH_STATE_DEGRADED)
         .setComponent(Component.newBuilder().setKind(ComponentKind.COMPONENT_KIND_GPU).setGpuUuid(gpu.uuid)
             .setGpuIndex(gpu.index))
         .setMessage(message).setAction(SuggestedAction.SUGGESTED_ACTION_HARDWARE_INSPECTION).build();
   }
 
+  /**
+   * Returns the GPU's average of {@code q}, or null when it has none, it stands for too little recent
+   * time under load, or it is older than the stale limit.
+   */
+  private Double fresh(GpuAverages gpu, Quantity q, Instant now) {
+    Ewma e = gpu.averages.get(q);
+    return e == null || e.weightSeconds < minWeightSeconds()
+        || Duration.between(e.updated, now).compareTo(config.staleAfter()) > 0 ? null : e.value();
+  }
+
+  /** Least recent time under load an average must stand for to be judged or to be a peer: half a half-life. */
+  private double minWeightSeconds() {
+    return config.halfLife().toNanos() / 2e9;
+  }
+
   private void dropStale(String pool, Map<String, Map<String, GpuAverages>> nodes, Instant now) {
     nodes.entrySet().removeIf(node -> {
       node.getValue().values().removeIf(gpu -> {
         gpu.averages.values().removeIf(e -> Duration.between(e.updated, now).compareTo(config.staleAfter()) > 0);
-        gpu.flaggedSince.keySet().retainAll(gpu.averages.keySet());
+        gpu.flaggedSince.keySet().removeIf(m -> !gpu.averages.containsKey(m.quantity));
         return gpu.averages.isEmpty();
       });
       if (node.getValue().isEmpty()) {
@@ -239,13 +268,120 @@ public final class StragglerDetector {
   }
 
   private void removeNode(String pool, String nodeId) {
-    stats.remove(pool);
+    indexes.remove(pool);
     Map<String, Map<String, GpuAverages>> nodes = pools.get(pool);
     if (nodes != null) {
       nodes.remove(nodeId);
       if (nodes.isEmpty()) {
         pools.remove(pool);
       }
+    }
+  }
+
+  /** One pool's GPUs, indexed per judged metric by the load it is compared under. */
+  private static final class PoolIndex {
+    final Instant computed;
+    final Map<Metric, PeerIndex> byMetric = new EnumMap<>(Metric.class);
+
+    PoolIndex(Instant computed, Map<String, Map<String, GpuAverages>> nodes, double minWeightSeconds) {
+      this.computed = computed;
+      for (Metric m : Metric.values()) {
+        byMetric.put(m, new PeerIndex(m, nodes, minWeightSeconds));
+      }
+    }
+  }
+
+  /**
+   * The GPUs that have averages of a metric and of its load, sorted by the load, with prefix sums
+   * of the load, the value, their squares and their product: the sums a least-squares line needs
+   * over any load window, in two binary searches.
+   */
+  private static final class PeerIndex {
+    /** Count, sum of loads, of squared loads, of values, of squared values, of load times value. */
+    private static final int SUMS = 6;
+    final double[] loads;
+    /** {@code prefix[i * SUMS + s]}: sum {@code s} over the first {@code i} GPUs in load order. */
+    final double[] prefix;
+    /** What each GPU contributed: its load and value when the index was made. */
+    final Map<GpuAverages, double[]> contributed = new IdentityHashMap<>();
+
+    PeerIndex(Metric m, Map<String, Map<String, GpuAverages>> nodes, double minWeightSeconds) {
+      List<double[]> points = new ArrayList<>();
+      for (Map<String, GpuAverages> node : nodes.values()) {
+        for (GpuAverages g : node.values()) {
+          Ewma value = g.averages.get(m.quantity);
+          Ewma load = g.averages.get(m.load);
+          if (value != null && load != null && value.weightSeconds >= minWeightSeconds) {
+            double[] point = {load.value(), value.value()};
+            points.add(point);
+            contributed.put(g, point);
+          }
+        }
+      }
+      points.sort(Comparator.comparingDouble(p -> p[0]));
+      loads = new double[points.size()];
+      prefix = new double[(points.size() + 1) * SUMS];
+      for (int i = 0; i < points.size(); i++) {
+        double[] p = points.get(i);
+        loads[i] = p[0];
+        System.arraycopy(prefix, i * SUMS, prefix, (i + 1) * SUMS, SUMS);
+        double[] row = new double[SUMS];
+        add(row, p[0], p[1], 1);
+        for (int s = 0; s < SUMS; s++) {
+          prefix[(i + 1) * SUMS + s] += row[s];
+        }
+      }
+    }
+
+    /** Adds {@code sign} times the point (x, y) to sums {@code w}. */
+    static void add(double[] w, double x, double y, int sign) {
+      w[0] += sign;
+      w[1] += sign * x;
+      w[2] += sign * x * x;
+      w[3] += sign * y;
+      w[4] += sign * y * y;
+      w[5] += sign * x * y;
+    }
+
+    /** Returns the sums over the GPUs whose load is in [lo, hi]. */
+    double[] window(double lo, double hi) {
+      int from = firstAtLeast(lo);
+      int to = firstAbove(hi);
+      double[] w = new double[SUMS];
+      if (to > from) {
+        for (int s = 0; s < SUMS; s++) {
+          w[s] = prefix[to * SUMS + s] - prefix[from * SUMS + s];
+        }
+      }
+      return w;
+    }
+
+    private int firstAtLeast(double x) {
+      int lo = 0;
+      int hi = loads.length;
+      while (lo < hi) {
+        int mid = (lo + hi) >>> 1;
+        if (loads[mid] < x) {
+          lo = mid + 1;
+        } else {
+          hi = mid;
+        }
+      }
+      return lo;
+    }
+
+    private int firstAbove(double x) {
+      int lo = 0;
+      int hi = loads.length;
+      while (lo < hi) {
+        int mid = (lo + hi) >>> 1;
+        if (loads[mid] <= x) {
+          lo = mid + 1;
+        } else {
+          hi = mid;
+        }
+      }
+      return lo;
     }
   }
 
@@ -259,30 +395,48 @@ public final class StragglerDetector {
     }
   }
 
-  private enum Metric {
-    TEMPERATURE("temperature", "°C", TEMPERATURE_FLOOR_CELSIUS, 1, Direction.HIGH,
-        s -> s.hasTemperatureCelsius() ? OptionalDouble.of(s.getTemperatureCelsius()) : OptionalDouble.empty()),
-    POWER("power", "W", POWER_FLOOR_WATTS, 0, Direction.EITHER,
-        s -> s.hasPowerMilliwatts() ? OptionalDouble.of(Integer.toUnsignedLong(s.getPowerMilliwatts()) / 1000.0)
-            : OptionalDouble.empty()),
-    SM_CLOCK("SM clock", "MHz", SM_CLOCK_FLOOR_MHZ, 0, Direction.LOW,
-        s -> s.hasSmClockMhz() ? OptionalDouble.of(Integer.toUnsignedLong(s.getSmClockMhz())) : OptionalDouble.empty());
+  /** What each GPU averages. */
+  private enum Quantity {
+    TEMPERATURE(s -> s.hasTemperatureCelsius() ? OptionalDouble.of(s.getTemperatureCelsius()) : OptionalDouble.empty()),
+    POWER(s -> s.hasPowerMilliwatts() ? OptionalDouble.of(Integer.toUnsignedLong(s.getPowerMilliwatts()) / 1000.0)
+        : OptionalDouble.empty()),
+    SM_CLOCK(s -> s.hasSmClockMhz() ? OptionalDouble.of(Integer.toUnsignedLong(s.getSmClockMhz())) : OptionalDouble.empty()),
+    UTILIZATION(s -> OptionalDouble.of(Integer.toUnsignedLong(s.getUtilizationGpuPercent())));
 
+    final Function<GpuSample, OptionalDouble> read;
+
+    Quantity(Function<GpuSample, OptionalDouble> read) {
+      this.read = read;
+    }
+  }
+
+  /** What is judged, and the load under which peers are comparable. */
+  private enum Metric {
+    TEMPERATURE(Quantity.TEMPERATURE, Quantity.POWER, true, "temperature", "°C", TEMPERATURE_FLOOR_CELSIUS, 1,
+        Direction.HIGH),
+    POWER(Quantity.POWER, Quantity.UTILIZATION, false, "power", "W", POWER_FLOOR_WATTS, 0, Direction.EITHER),
+    SM_CLOCK(Quantity.SM_CLOCK, Quantity.UTILIZATION, false, "SM clock", "MHz", SM_CLOCK_FLOOR_MHZ, 0, Direction.LOW);
+
+    final Quantity quantity;
+    final Quantity load;
+    /** The comparable window is a fraction of the load (power) rather than points of it (utilisation). */
+    final boolean relativeWindow;
     final String label;
     final String unit;
     final double floor;
     final int decimals;
     final Direction direction;
-    final Function<GpuSample, OptionalDouble> read;
 
-    Metric(String label, String unit, double floor, int decimals, Direction direction,
-        Function<GpuSample, OptionalDouble> read) {
+    Metric(Quantity quantity, Quantity load, boolean relativeWindow, String label, String unit, double floor,
+        int decimals, Direction direction) {
+      this.quantity = quantity;
+      this.load = load;
+      this.relativeWindow = relativeWindow;
       this.label = label;
       this.unit = unit;
       this.floor = floor;
       this.decimals = decimals;
       this.direction = direction;
-      this.read = read;
     }
   }
 
@@ -290,7 +444,7 @@ public final class StragglerDetector {
   private static final class GpuAverages {
     final String uuid;
     int index;
-    final Map<Metric, Ewma> averages = new EnumMap<>(Metric.class);
+    final Map<Quantity, Ewma> averages = new EnumMap<>(Quantity.class);
     final Map<Metric, Instant> flaggedSince = new EnumMap<>(Metric.class);
 
     GpuAverages(String uuid) {
@@ -298,22 +452,35 @@ public final class StragglerDetector {
     }
   }
 
-  /** An exponentially weighted moving average over irregularly spaced samples. */
+  /**
+   * An exponentially weighted moving average over irregularly spaced samples, weighted by the time
+   * each sample stands for: the time since the previous one, at most {@link #MAX_SAMPLE_SECONDS}.
+   * A sample after a long gap (the GPU was idle, or the node away) therefore counts for a few
+   * seconds, not for the whole gap, and {@link #weightSeconds} says how much recent time under load
+   * the average stands for (at most the half-life / ln 2).
+   */
   private static final class Ewma {
-    double value;
+    double weightedSum;
+    double weightSeconds;
     Instant updated;
+
+    double value() {
+      return weightedSum / weightSeconds;
+    }
 
     void update(double x, Instant now, Duration halfLife) {
       if (updated == null) {
-        value = x;
+        weightedSum = x; // the first sample stands for a second: what came before it is unknown
+        weightSeconds = 1;
         updated = now;
         return;
       }
-      // The weight of the new sample grows with the time since the last one, so the average forgets
-      // at the same rate whatever the sampling period: after one half-life the old value counts half.
-      double elapsed = Math.max(0, Duration.between(updated, now).toNanos());
-      double alpha = 1 - Math.pow(0.5, elapsed / halfLife.toNanos());
-      value += alpha * (x - value);
+      double elapsed = Math.max(0, Duration.between(updated, now).toNanos() / 1e9);
+      // After one half-life the old samples count half, whatever the sampling period.
+      double decay = Math.pow(0.5, elapsed / (halfLife.toNanos() / 1e9));
+      double stands = Math.min(elapsed, MAX_SAMPLE_SECONDS);
+      weightedSum = weightedSum * decay + x * stands;
+      weightSeconds = weightSeconds * decay + stands;
       if (now.isAfter(updated)) {
         updated = now;
       }

@@ -75,8 +75,8 @@ class StragglerDetectorTest {
       assertThat(r.getComponent().getGpuUuid()).isEqualTo("GPU-n2-3");
       assertThat(r.getComponent().getGpuIndex()).isEqualTo(3);
       // Others: eight at 1960 and seven at 2000 MHz: mean 1978.67, population deviation 19.96.
-      assertThat(r.getMessage()).isEqualTo("straggler: SM clock 1410 MHz vs pool h100 mean 1979 ± 20 MHz"
-          + " over 15 other GPUs under load (z = -28.5, limit -3.0)");
+      assertThat(r.getMessage()).isEqualTo("straggler: SM clock 1410 MHz vs 1979 ± 20 MHz expected from 15 other"
+          + " GPUs of pool h100 at 90–100% utilisation (z = -28.5, limit -4.0)");
     });
   }
 
@@ -88,8 +88,8 @@ class StragglerDetectorTest {
 
     assertThat(detector.judge(POOL, "n1", first)).singleElement().satisfies(r -> {
       assertThat(r.getComponent().getGpuUuid()).isEqualTo("GPU-n1-6");
-      assertThat(r.getMessage()).startsWith("straggler: temperature 84.0 °C vs pool h100 mean 70.1 ± 1.0 °C")
-          .contains("over 15 other GPUs under load (z = ");
+      assertThat(r.getMessage()).startsWith("straggler: temperature 84.0 °C vs 69.0 ± 1.0 °C (floor)")
+          .contains("expected from 15 other GPUs of pool h100 drawing 608–672 W (z = ");
     });
     run(Duration.ofMinutes(1));
     assertThat(detector.judge(POOL, "n1", now)).singleElement().extracting(Reason::getSince)
@@ -104,9 +104,9 @@ class StragglerDetectorTest {
     run(Duration.ofMinutes(3));
 
     assertThat(detector.judge(POOL, "n1", now)).extracting(Reason::getMessage).singleElement().asString()
-        .startsWith("straggler: power 450 W vs pool h100 mean").endsWith("limit ±3.0)");
+        .startsWith("straggler: power 450 W vs ").endsWith("limit ±4.0)");
     assertThat(detector.judge(POOL, "n2", now)).extracting(Reason::getMessage).singleElement().asString()
-        .startsWith("straggler: power 850 W vs pool h100 mean");
+        .startsWith("straggler: power 850 W vs ");
   }
 
   @Test
@@ -120,14 +120,26 @@ class StragglerDetectorTest {
 
   @Test
   void averageFollowsTheHalfLife() {
-    run(Duration.ofMinutes(3));
+    run(Duration.ofMinutes(10));
     Gpu slow = gpu("n2", 0);
-    slow.smClockMhz = 1360; // it ran at 1960 MHz; one half-life after its last sample its average is half-way
-    now = now.minus(PERIOD).plus(Duration.ofSeconds(60));
-    detector.observe(POOL, slow.node, slow.sample(0, 0, 0), now);
+    slow.smClockMhz = 1360; // it ran at 1960 MHz; after one half-life at 1360 its average is half-way
+    run(Duration.ofSeconds(60));
 
     assertThat(detector.judge(POOL, "n2", now)).extracting(Reason::getMessage).singleElement().asString()
         .startsWith("straggler: SM clock 1660 MHz vs");
+  }
+
+  @Test
+  void aSampleAfterAGapStandsForFifteenSecondsNotForTheGap() {
+    run(Duration.ofMinutes(10));
+    Gpu slow = gpu("n2", 0);
+    slow.smClockMhz = 1360;
+    now = now.minus(PERIOD).plus(Duration.ofSeconds(60)); // one half-life without a sample under load
+    detector.observe(POOL, slow.node, slow.sample(0, 0, 0), now);
+
+    // Old samples count half (45.8 s of the 91.6 s they stood for), the new one 15 s: 1960 - 600 * 15 / 60.8.
+    assertThat(detector.judge(POOL, "n2", now)).extracting(Reason::getMessage).singleElement().asString()
+        .startsWith("straggler: SM clock 1812 MHz vs");
   }
 
   @Test
@@ -156,9 +168,12 @@ class StragglerDetectorTest {
     }
     assertThat(anyLoad.judge(POOL, "n2", now)).isEmpty();
 
-    for (Gpu g : fleet) {
-      g.utilizationPercent = 0;
-      anyLoad.observe(POOL, g.node, g.sample(0, 0, 0), now);
+    for (int i = 0; i < 6; i++) {
+      now = now.plus(PERIOD);
+      for (Gpu g : fleet) {
+        g.utilizationPercent = 0;
+        anyLoad.observe(POOL, g.node, g.sample(0, 0, 0), now);
+      }
     }
     assertThat(anyLoad.judge(POOL, "n2", now)).hasSize(1);
   }
@@ -175,8 +190,12 @@ class StragglerDetectorTest {
     run(Duration.ofMinutes(3));
     assertThat(detector.judge(POOL, "n2", now)).isEmpty();
 
+    // A GPU counts as a peer once its average stands for half a half-life (30 s) of recent load:
+    // its first sample stands for 1 s, each later one for the 10 s since the one before, all decaying.
     gpu("n1", 0).utilizationPercent = 100;
-    run(Duration.ofSeconds(30));
+    run(Duration.ofSeconds(40));
+    assertThat(detector.judge(POOL, "n2", now)).as("27.6 s after four samples").isEmpty();
+    run(Duration.ofSeconds(10));
     assertThat(detector.judge(POOL, "n2", now)).extracting(r -> r.getComponent().getGpuUuid())
         .containsExactly("GPU-n2-3");
   }
@@ -200,7 +219,7 @@ class StragglerDetectorTest {
     gpu("n1", 4).temperatureCelsius = 75;
     run(Duration.ofMinutes(5));
     assertThat(detector.judge(POOL, "n1", now)).extracting(Reason::getMessage).singleElement().asString()
-        .contains("mean 70.0 ± 1.0 °C (floor) over 15 other GPUs");
+        .contains("vs 70.0 ± 1.0 °C (floor) expected from 15 other GPUs");
   }
 
   @Test
@@ -226,18 +245,22 @@ class StragglerDetectorTest {
   @Test
   void forgottenNodeIsNeitherJudgedNorAPeer() {
     gpu("n2", 3).smClockMhz = 1410;
-    gpu("n1", 0).smClockMhz = 1410;
+    for (int i = 0; i < 8; i++) {
+      fleet.add(new Gpu("n3", i, 70, 650_000, i == 0 ? 1410 : 1980, 95));
+    }
     run(Duration.ofMinutes(3));
-    assertThat(detector.judge(POOL, "n1", now)).hasSize(1);
+    assertThat(detector.judge(POOL, "n2", now)).hasSize(1);
+    assertThat(detector.judge(POOL, "n3", now)).hasSize(1);
 
     detector.forget("n2");
     assertThat(detector.judge(POOL, "n2", now)).isEmpty();
-    // Eight GPUs of n1 are left: still enough peers, and n1/0 is still the straggler among them.
-    assertThat(detector.judge(POOL, "n1", now)).extracting(Reason::getMessage).singleElement().asString()
-        .contains("over 7 other GPUs");
+    // n1 and n3 are left: n3/0 is still the straggler among their 16 GPUs.
+    assertThat(detector.judge(POOL, "n3", now)).extracting(Reason::getMessage).singleElement().asString()
+        .contains("expected from 15 other GPUs");
 
     detector.forget("n1");
-    assertThat(detector.judge(POOL, "n1", now)).isEmpty();
+    detector.forget("n3");
+    assertThat(detector.judge(POOL, "n3", now)).isEmpty();
   }
 
   @Test
@@ -257,8 +280,8 @@ class StragglerDetectorTest {
         .hasMessageContaining("loadThresholdPercent must be 0..100");
     assertThatThrownBy(() -> new StragglerConfig(3, 8, 80, Duration.ZERO, Duration.ofMinutes(5)))
         .hasMessageContaining("halfLife must be > 0");
-    assertThat(StragglerConfig.defaults()).isEqualTo(new StragglerConfig(3.0, 8, 80, Duration.ofSeconds(60),
-        Duration.ofMinutes(5)));
+    assertThat(StragglerConfig.defaults()).isEqualTo(new StragglerConfig(4.0, 8, 80, Duration.ofSeconds(60),
+        Duration.ofMinutes(5), 5, 0.05));
   }
 
   /** Every GPU sends a sample each period for {@code d}, the last one at {@code now - PERIOD}. */
