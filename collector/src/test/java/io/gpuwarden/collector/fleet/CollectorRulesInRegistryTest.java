@@ -53,19 +53,29 @@ class CollectorRulesInRegistryTest {
 
   @Test
   void aGpuWhoseClockLagsItsPeersUnderLoadMakesItsNodeDegraded() {
-    NodeRegistry r = new NodeRegistry(clock, new StalenessVerdict(Duration.ofSeconds(10), List.of()));
+    io.gpuwarden.collector.MutableClock moving = new io.gpuwarden.collector.MutableClock(clock.instant());
+    NodeRegistry r = new NodeRegistry(moving, new StalenessVerdict(Duration.ofSeconds(10), List.of()));
+    List<NodeRegistry.Session> sessions = new java.util.ArrayList<>();
     for (int n = 1; n <= 2; n++) {
-      var s = r.hello(AgentHello.newBuilder().setNodeId("n" + n).setPool("p").setBootId("b").setStreamId("s" + n)
-          .setInventory(gpus(8)).build());
-      TelemetryBatch.Builder b = TelemetryBatch.newBuilder().setSequence(1);
-      for (int g = 0; g < 8; g++) {
-        boolean slow = n == 2 && g == 5;
-        b.addGpuSamples(GpuSample.newBuilder().setGpuUuid("GPU-" + n + "-" + g).setIndex(g).setUtilizationGpuPercent(97)
-            .setSmClockMhz(slow ? 1100 : 1980 + g).setTemperatureCelsius(60 + g % 3).setPowerMilliwatts(690_000 + g * 1000));
-      }
-      r.apply(s, b.build());
+      sessions.add(r.hello(AgentHello.newBuilder().setNodeId("n" + n).setPool("p").setBootId("b").setStreamId("s" + n)
+          .setInventory(gpus(8)).build()));
     }
-    // the first node was judged before its peers existed; the next batch of n2 is judged against all 16
+    // Five batches 10 s apart: a GPU is judged, and counts as a peer, once its averages stand for 30 s of load.
+    for (int seq = 1; seq <= 5; seq++) {
+      if (seq > 1) {
+        moving.advance(Duration.ofSeconds(10));
+      }
+      for (int n = 1; n <= 2; n++) {
+        TelemetryBatch.Builder b = TelemetryBatch.newBuilder().setSequence(seq);
+        for (int g = 0; g < 8; g++) {
+          boolean slow = n == 2 && g == 5;
+          b.addGpuSamples(GpuSample.newBuilder().setGpuUuid("GPU-" + n + "-" + g).setIndex(g).setUtilizationGpuPercent(97)
+              .setSmClockMhz(slow ? 1100 : 1980 + g).setTemperatureCelsius(60 + g % 3).setPowerMilliwatts(690_000 + g * 1000));
+        }
+        r.apply(sessions.get(n - 1), b.build());
+      }
+    }
+    // n1 was judged before n2's last batch; n2's last batch is judged against all 16
     Node n2 = r.get("n2", false).orElseThrow();
     assertThat(n2.getVerdict().getState()).isEqualTo(HealthState.HEALTH_STATE_DEGRADED);
     assertThat(n2.getVerdict().getReasonsList()).singleElement().satisfies(x -> {
