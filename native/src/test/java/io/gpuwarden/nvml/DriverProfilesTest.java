@@ -118,6 +118,29 @@ class DriverProfilesTest {
     }
 
     @ParameterizedTest
+    @EnumSource(value = FakeDriverProfile.class, names = {"R535", "R550"})
+    void aMissingSymbolIsTriedOnceNotOnEveryRead(FakeDriverProfile profile) {
+        install(healthy(profile));
+        NvmlBinding binding = NvmlBinding.loadFile(library(profile));
+        binding.check("nvmlInit_v2", () -> binding.library().nvmlInit_v2());
+        try {
+            PointerByReference handle = new PointerByReference();
+            binding.check("nvmlDeviceGetHandleByIndex_v2", () -> binding.library().nvmlDeviceGetHandleByIndex_v2(0, handle));
+            TemperatureStruct temperature = new TemperatureStruct(binding.runtime());
+            int[] tries = {0};
+            for (int i = 0; i < 3; i++) {
+                assertThat(binding.optionalCall("nvmlDeviceGetTemperatureV", () -> {
+                    tries[0]++;
+                    return binding.library().nvmlDeviceGetTemperatureV(handle.getValue(), temperature);
+                })).isEqualTo(NvmlReturn.FUNCTION_NOT_FOUND.code());
+            }
+            assertThat(tries[0]).isEqualTo(1);
+        } finally {
+            binding.check("nvmlShutdown", () -> binding.library().nvmlShutdown());
+        }
+    }
+
+    @ParameterizedTest
     @EnumSource(FakeDriverProfile.class)
     void hasTheCallsEveryBranchFrom535Has(FakeDriverProfile profile) {
         install(healthy(profile));
