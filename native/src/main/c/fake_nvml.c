@@ -218,6 +218,44 @@ static nvmlReturn_t fault_for(const struct fake_gpu *gpu, const struct fake_syst
     return system->faults[function];
 }
 
+/* The number text starts with ("550" of "550.54.15"); 0 when it does not start with a digit. */
+static unsigned long leading_number(const char *text)
+{
+    unsigned long number = 0;
+    for (; *text >= '0' && *text <= '9' && number < 100000; text++) {
+        number = number * 10 + (unsigned long)(*text - '0');
+    }
+    return number;
+}
+
+/*
+ * The state file describes the kernel driver; this library is one profile's user-space part. A
+ * state for another branch (driver_profile, or the branch in driver_version or nvml_version) is
+ * what a driver upgraded without a reboot looks like, and the real nvmlInit answers that with
+ * LIB_RM_VERSION_MISMATCH. Returns 1, after saying why, on a mismatch.
+ */
+static int profile_mismatch_locked(const char *path)
+{
+    const struct fake_system *system = &current->system;
+    const char *dot = strchr(system->nvml_version, '.');
+    unsigned long claimed = system->driver_profile;
+    const char *what = "driver_profile";
+    if (claimed == 0 || claimed == FAKE_NVML_PROFILE) {
+        claimed = leading_number(system->driver_version);
+        what = "driver_version";
+    }
+    if (claimed == 0 || claimed == FAKE_NVML_PROFILE) {
+        claimed = dot != NULL ? leading_number(dot + 1) : 0;
+        what = "nvml_version";
+    }
+    if (claimed == 0 || claimed == FAKE_NVML_PROFILE) {
+        return 0;
+    }
+    fake_log("%s: %s is driver %lu, but this library is the driver %d profile (load driver-%lu/libnvidia-ml.so.1); "
+             "nvmlInit returns LIB_RM_VERSION_MISMATCH", path, what, claimed, FAKE_NVML_PROFILE, claimed);
+    return 1;
+}
+
 /* nvmlInit* always re-reads the state file: a missing, unreadable or invalid file is a driver that is not loaded. */
 static nvmlReturn_t initialize(enum fake_function function)
 {
@@ -239,6 +277,8 @@ static nvmlReturn_t initialize(enum fake_function function)
             result = NVML_ERROR_DRIVER_NOT_LOADED;
         } else if (current->system.init_error != NVML_SUCCESS) {
             result = current->system.init_error;
+        } else if (profile_mismatch_locked(path)) {
+            result = NVML_ERROR_LIB_RM_VERSION_MISMATCH;
         } else if (current->system.faults[function] != NVML_SUCCESS) {
             result = current->system.faults[function];
         } else {
@@ -633,8 +673,8 @@ NVML_API nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t device, nvmlTemperat
     return NVML_SUCCESS;
 }
 
-/* The legacy build imitates a driver from before these versioned calls existed. */
-#ifndef FAKE_NVML_LEGACY
+/* Exported from R565/R570 on (fake_profile.h); older drivers only have nvmlDeviceGetTemperature. */
+#if FAKE_PROFILE_HAS_TEMPERATURE_V
 NVML_API nvmlReturn_t nvmlDeviceGetTemperatureV(nvmlDevice_t device, nvmlTemperature_t *temperature)
 {
     struct fake_gpu gpu;
@@ -718,7 +758,7 @@ NVML_API nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory_t 
     return NVML_SUCCESS;
 }
 
-#ifndef FAKE_NVML_LEGACY
+#if FAKE_PROFILE_HAS_MEMORY_INFO_V2
 NVML_API nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t device, nvmlMemory_v2_t *memory)
 {
     struct fake_gpu gpu;
@@ -891,8 +931,7 @@ NVML_API nvmlReturn_t nvmlDeviceGetRetiredPages(nvmlDevice_t device, nvmlPageRet
     return retired_pages(FAKE_FN_nvmlDeviceGetRetiredPages, device, cause, pageCount, addresses, NULL, 0);
 }
 
-/* The legacy build imitates a driver from before these calls existed. */
-#ifndef FAKE_NVML_LEGACY
+#if FAKE_PROFILE_HAS_RETIRED_PAGES_V2
 NVML_API nvmlReturn_t nvmlDeviceGetRetiredPages_v2(nvmlDevice_t device, nvmlPageRetirementCause_t cause,
                                                    unsigned int *pageCount, unsigned long long *addresses,
                                                    unsigned long long *timestamps)
@@ -926,7 +965,7 @@ NVML_API nvmlReturn_t nvmlDeviceGetRemappedRows(nvmlDevice_t device, unsigned in
     return NVML_SUCCESS;
 }
 
-#ifndef FAKE_NVML_LEGACY
+#if FAKE_PROFILE_HAS_CLOCKS_EVENT_REASONS
 NVML_API nvmlReturn_t nvmlDeviceGetCurrentClocksEventReasons(nvmlDevice_t device,
                                                              unsigned long long *clocksEventReasons)
 {
@@ -1056,7 +1095,11 @@ static void nvlink_total_field(const struct fake_gpu *gpu, nvmlNvLinkErrorCounte
     set_u64_field(value, total);
 }
 
-/* Fills one entry from the GPU's values (or its fail_field fault); what the fake does not model is NOT_SUPPORTED. */
+/*
+ * Fills one entry from the GPU's values (or its fail_field fault). An id at or above the profile's
+ * NVML_FI_MAX is unknown to that driver: INVALID_ARGUMENT, whatever the state says. A known id the
+ * fake does not model is NOT_SUPPORTED.
+ */
 static void field_value(const struct fake_gpu *gpu, nvmlFieldValue_t *value, long long now_us)
 {
     value->timestamp = now_us;
@@ -1064,6 +1107,10 @@ static void field_value(const struct fake_gpu *gpu, nvmlFieldValue_t *value, lon
     value->valueType = NVML_VALUE_TYPE_UNSIGNED_INT;
     value->nvmlReturn = NVML_SUCCESS;
     memset(&value->value, 0, sizeof(value->value));
+    if (value->fieldId >= FAKE_PROFILE_FI_MAX) {
+        value->nvmlReturn = NVML_ERROR_INVALID_ARGUMENT;
+        return;
+    }
     for (unsigned int i = 0; i < gpu->field_fault_count; i++) {
         if (gpu->field_faults[i].field_id == value->fieldId) {
             value->nvmlReturn = gpu->field_faults[i].error;
@@ -1200,10 +1247,12 @@ NVML_API nvmlReturn_t nvmlDeviceGetGpuFabricInfo(nvmlDevice_t device, nvmlGpuFab
     return NVML_SUCCESS;
 }
 
-#ifndef FAKE_NVML_LEGACY
+#if FAKE_PROFILE_FABRIC_INFO_V
 /*
  * Answers the version the caller asked for, writing only that version's bytes: a v2 caller's
- * buffer is 36 bytes. fabric_info_max_version = 2 imitates a driver that predates v3.
+ * buffer is 36 bytes. A version newer than the profile's driver knows (v3 before R580) or than
+ * fabric_info_max_version is ARGUMENT_VERSION_MISMATCH. The health mask carries only the fields
+ * the profile's driver fills in.
  */
 NVML_API nvmlReturn_t nvmlDeviceGetGpuFabricInfoV(nvmlDevice_t device, nvmlGpuFabricInfoV_t *gpuFabricInfo)
 {
@@ -1217,7 +1266,8 @@ NVML_API nvmlReturn_t nvmlDeviceGetGpuFabricInfoV(nvmlDevice_t device, nvmlGpuFa
         return NVML_ERROR_INVALID_ARGUMENT;
     }
     unsigned int version = gpuFabricInfo->version;
-    if (version == nvmlGpuFabricInfo_v3 && gpu.fabric_info_max_version >= 3) {
+    unsigned int health_mask = gpu.fabric_health_mask & FAKE_PROFILE_FABRIC_HEALTH_MASK;
+    if (version == nvmlGpuFabricInfo_v3 && gpu.fabric_info_max_version >= 3 && FAKE_PROFILE_FABRIC_INFO_V >= 3) {
         nvmlGpuFabricInfo_v3_t info;
         memset(&info, 0, sizeof(info));
         info.version = version;
@@ -1225,7 +1275,7 @@ NVML_API nvmlReturn_t nvmlDeviceGetGpuFabricInfoV(nvmlDevice_t device, nvmlGpuFa
         info.status = gpu.fabric_status;
         info.cliqueId = gpu.fabric_clique_id;
         info.state = (nvmlGpuFabricState_t)gpu.fabric_state;
-        info.healthMask = gpu.fabric_health_mask;
+        info.healthMask = health_mask;
         info.healthSummary = (unsigned char)gpu.fabric_health_summary;
         memcpy(gpuFabricInfo, &info, sizeof(info));
         return NVML_SUCCESS;
@@ -1238,7 +1288,7 @@ NVML_API nvmlReturn_t nvmlDeviceGetGpuFabricInfoV(nvmlDevice_t device, nvmlGpuFa
         info.status = gpu.fabric_status;
         info.cliqueId = gpu.fabric_clique_id;
         info.state = (nvmlGpuFabricState_t)gpu.fabric_state;
-        info.healthMask = gpu.fabric_health_mask;
+        info.healthMask = health_mask;
         memcpy(gpuFabricInfo, &info, sizeof(info));
         return NVML_SUCCESS;
     }
@@ -1320,7 +1370,7 @@ NVML_API nvmlReturn_t nvmlDeviceRegisterEvents(nvmlDevice_t device, unsigned lon
     if (eventTypes == 0 || slot_index(device, &slot) != 0) {
         return NVML_ERROR_INVALID_ARGUMENT;
     }
-    if ((eventTypes & ~gpu.supported_event_types) != 0) {
+    if ((eventTypes & ~(gpu.supported_event_types & FAKE_PROFILE_EVENT_TYPES)) != 0) {
         return NVML_ERROR_NOT_SUPPORTED; /* nothing registered; the set stays usable */
     }
     pthread_mutex_lock(&state_lock);
@@ -1333,10 +1383,15 @@ NVML_API nvmlReturn_t nvmlDeviceRegisterEvents(nvmlDevice_t device, unsigned lon
     return result;
 }
 
+/* The state's types, less those the profile's driver does not know (it cannot report them). */
 NVML_API nvmlReturn_t nvmlDeviceGetSupportedEventTypes(nvmlDevice_t device, unsigned long long *eventTypes)
 {
-    return u64_value(FAKE_FN_nvmlDeviceGetSupportedEventTypes, device, offsetof(struct fake_gpu, supported_event_types),
-                     eventTypes);
+    nvmlReturn_t result = u64_value(FAKE_FN_nvmlDeviceGetSupportedEventTypes, device,
+                                    offsetof(struct fake_gpu, supported_event_types), eventTypes);
+    if (result == NVML_SUCCESS) {
+        *eventTypes &= FAKE_PROFILE_EVENT_TYPES;
+    }
+    return result;
 }
 
 /* Polls the state file until an event for this set appears or timeoutms pass. */

@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include "fake_profile.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -158,8 +160,8 @@ typedef enum nvmlPageRetirementCause_enum {
     NVML_PAGE_RETIREMENT_CAUSE_COUNT
 } nvmlPageRetirementCause_t;
 
-/* 18 in NVML 12.x, 36 in 13.x; the fake models up to the larger. */
-#define NVML_NVLINK_MAX_LINKS 36
+/* 18 up to NVML 13.0 (R580), 36 from 13.1 (R590); every profile the fake models has 18. */
+#define NVML_NVLINK_MAX_LINKS FAKE_PROFILE_NVLINK_MAX_LINKS
 
 typedef enum nvmlNvLinkErrorCounter_enum {
     NVML_NVLINK_ERROR_DL_REPLAY = 0,
@@ -207,7 +209,11 @@ typedef struct nvmlFieldValue_st {
     nvmlValue_t value;
 } nvmlFieldValue_t;
 
-/* The field ids the fake answers; every other id is a per-entry NVML_ERROR_NOT_SUPPORTED. */
+/*
+ * The field ids the fake answers. Every other id below the profile's NVML_FI_MAX
+ * (FAKE_PROFILE_FI_MAX) is a per-entry NVML_ERROR_NOT_SUPPORTED; ids at or above it are unknown to
+ * that driver and answer NVML_ERROR_INVALID_ARGUMENT per entry.
+ */
 #define NVML_FI_DEV_ECC_SBE_VOL_TOTAL 3
 #define NVML_FI_DEV_ECC_DBE_VOL_TOTAL 4
 #define NVML_FI_DEV_ECC_SBE_AGG_TOTAL 5

@@ -151,6 +151,7 @@ static const struct key_spec system_keys[] = {
     SYSTEM_KEY("driver_version", KIND_STRING, driver_version),
     SYSTEM_KEY("nvml_version", KIND_STRING, nvml_version),
     SYSTEM_KEY("cuda_driver_version", KIND_INT, cuda_driver_version),
+    SYSTEM_KEY("driver_profile", KIND_UINT, driver_profile),
     SYSTEM_KEY("init_error", KIND_RETURN_CODE, init_error),
 };
 
@@ -245,13 +246,16 @@ const char *fake_return_message(nvmlReturn_t code)
     return "Unknown Error";
 }
 
-/* Defaults describe an idle H100 SXM so that a file only needs the keys a test cares about. */
+/*
+ * Defaults describe an idle H100 SXM on the library's driver profile (its version strings), so that
+ * a file only needs the keys a test cares about.
+ */
 static void set_defaults(struct fake_state *state)
 {
     memset(state, 0, sizeof(*state));
-    snprintf(state->system.driver_version, sizeof(state->system.driver_version), "550.54.15");
-    snprintf(state->system.nvml_version, sizeof(state->system.nvml_version), "12.550.54.15");
-    state->system.cuda_driver_version = 12040;
+    snprintf(state->system.driver_version, sizeof(state->system.driver_version), FAKE_PROFILE_DRIVER_VERSION);
+    snprintf(state->system.nvml_version, sizeof(state->system.nvml_version), FAKE_PROFILE_NVML_VERSION);
+    state->system.cuda_driver_version = FAKE_PROFILE_CUDA_DRIVER_VERSION;
     for (unsigned int i = 0; i < FAKE_MAX_GPUS; i++) {
         struct fake_gpu *gpu = &state->gpus[i];
         snprintf(gpu->name, sizeof(gpu->name), "NVIDIA H100 80GB HBM3");

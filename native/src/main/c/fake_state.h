@@ -191,6 +191,7 @@ struct fake_system {
     char driver_version[NVML_SYSTEM_DRIVER_VERSION_BUFFER_SIZE];
     char nvml_version[NVML_SYSTEM_NVML_VERSION_BUFFER_SIZE];
     int cuda_driver_version;
+    unsigned int driver_profile; /* the branch the state is for; 0: not said (any profile) */
     nvmlReturn_t init_error;
     fake_faults faults;
     fake_hangs hangs;

@@ -1,5 +1,6 @@
 package io.gpuwarden.agent;
 
+import io.gpuwarden.nvml.fake.FakeDriverProfile;
 import io.gpuwarden.nvml.fake.FakeNvmlState;
 import java.nio.file.Path;
 
@@ -10,10 +11,19 @@ import java.nio.file.Path;
 public final class FakeNvml {
   private FakeNvml() {}
 
-  /** The fake {@code libnvidia-ml.so.1} built by the native module. */
+  /** Where the native module built the fake's libraries. */
+  public static Path directory() {
+    return Path.of(System.getProperty("gpuwarden.fakeNvmlDir", "../native/target/fake-nvml")).toAbsolutePath();
+  }
+
+  /** The fake {@code libnvidia-ml.so.1} built by the native module: the newest driver profile. */
   public static Path library() {
-    return Path.of(System.getProperty("gpuwarden.fakeNvmlDir", "../native/target/fake-nvml"), "libnvidia-ml.so.1")
-        .toAbsolutePath();
+    return directory().resolve("libnvidia-ml.so.1");
+  }
+
+  /** The build of the fake that answers as driver branch {@code profile}. */
+  public static Path library(FakeDriverProfile profile) {
+    return profile.library(directory());
   }
 
   /** The state file the fake reads in this JVM. */
@@ -35,8 +45,13 @@ public final class FakeNvml {
     state.writeAtomically(stateFile());
   }
 
-  /** The healthy 8-GPU H100 example shipped in native/examples. */
+  /** The healthy 8-GPU H100 example shipped in native/examples (driver profile R580, the default library's). */
   public static FakeNvmlState healthyH100() {
     return FakeNvmlState.example("h100-8gpu-healthy");
+  }
+
+  /** An example shipped in native/examples (e.g. {@code h100-8gpu-unhealthy}) as a node of {@code profile}. */
+  public static FakeNvmlState example(String name, FakeDriverProfile profile) {
+    return FakeNvmlState.example(name).toBuilder().driverProfile(profile).build();
   }
 }

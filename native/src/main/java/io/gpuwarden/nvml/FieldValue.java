@@ -31,4 +31,14 @@ public record FieldValue(int fieldId, int scopeId, long timestampMicros, long la
     public boolean isSuccess() {
         return result == NvmlReturn.SUCCESS && value.isPresent();
     }
+
+    /**
+     * The driver cannot answer this entry as asked: {@link NvmlReturn#NOT_SUPPORTED}, or
+     * {@link NvmlReturn#INVALID_ARGUMENT}, which NVML answers an entry whose field id is unknown to
+     * the driver (at or above that driver's {@code NVML_FI_MAX}, e.g. the recovery action, field 230,
+     * before R565) or whose scope it rejects. Neither says anything about the GPU.
+     */
+    public boolean isUnsupported() {
+        return result == NvmlReturn.NOT_SUPPORTED || result == NvmlReturn.INVALID_ARGUMENT;
+    }
 }

@@ -6,6 +6,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import jnr.ffi.LibraryLoader;
@@ -26,6 +28,8 @@ final class NvmlBinding {
     private final NvmlNative.Library library;
     private final Runtime runtime;
     private final Path libraryPath;
+    /** Symbols found missing, so that an older driver's absent call is not tried (and an error built) every time. */
+    private final Set<String> missingSymbols = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     private NvmlBinding(NvmlNative.Library library, Path libraryPath) {
@@ -108,6 +112,27 @@ final class NvmlBinding {
         try {
             return call.getAsInt();
         } catch (UnsatisfiedLinkError e) {
+            return NvmlReturn.FUNCTION_NOT_FOUND.code();
+        }
+    }
+
+    /**
+     * {@link #rawCall(IntSupplier)} for a call that older drivers lack, {@code symbol} being the one
+     * it calls: once the library has been found without it, {@link NvmlReturn#FUNCTION_NOT_FOUND}
+     * comes back at once, without calling (jnr-ffi would throw a fresh {@link UnsatisfiedLinkError}
+     * every time).
+     */
+    int optionalCall(String symbol, IntSupplier call) {
+        if (closed) {
+            return NvmlReturn.UNINITIALIZED.code();
+        }
+        if (missingSymbols.contains(symbol)) {
+            return NvmlReturn.FUNCTION_NOT_FOUND.code();
+        }
+        try {
+            return call.getAsInt();
+        } catch (UnsatisfiedLinkError e) {
+            missingSymbols.add(symbol);
             return NvmlReturn.FUNCTION_NOT_FOUND.code();
         }
     }

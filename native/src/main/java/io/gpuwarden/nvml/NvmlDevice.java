@@ -93,7 +93,8 @@ public final class NvmlDevice {
      */
     public NvmlReading<Integer> temperatureCelsius() {
         TemperatureStruct temperature = new TemperatureStruct(binding.runtime());
-        int code = binding.rawCall(() -> library().nvmlDeviceGetTemperatureV(handle, temperature));
+        int code = binding.optionalCall("nvmlDeviceGetTemperatureV",
+                () -> library().nvmlDeviceGetTemperatureV(handle, temperature));
         NvmlReturn result = NvmlReturn.fromCode(code);
         if (result != NvmlReturn.FUNCTION_NOT_FOUND && result != NvmlReturn.ARGUMENT_VERSION_MISMATCH) {
             return binding.read("nvmlDeviceGetTemperatureV", () -> code, temperature.temperature::intValue);
@@ -131,7 +132,8 @@ public final class NvmlDevice {
      */
     public NvmlReading<MemoryInfo> memoryInfo() {
         MemoryV2Struct memory = new MemoryV2Struct(binding.runtime());
-        int code = binding.rawCall(() -> library().nvmlDeviceGetMemoryInfo_v2(handle, memory));
+        int code = binding.optionalCall("nvmlDeviceGetMemoryInfo_v2",
+                () -> library().nvmlDeviceGetMemoryInfo_v2(handle, memory));
         NvmlReturn result = NvmlReturn.fromCode(code);
         if (result != NvmlReturn.FUNCTION_NOT_FOUND && result != NvmlReturn.ARGUMENT_VERSION_MISMATCH) {
             return binding.read("nvmlDeviceGetMemoryInfo_v2", () -> code, memory::toMemoryInfo);
@@ -198,7 +200,7 @@ public final class NvmlDevice {
             return result;
         };
         int[] needed = {0};
-        int first = binding.rawCall(() -> v2.call(needed, null, null));
+        int first = binding.optionalCall(RETIRED_PAGES_V2, () -> v2.call(needed, null, null));
         if (NvmlReturn.fromCode(first) != NvmlReturn.FUNCTION_NOT_FOUND) {
             return readRetiredPages(binding, RETIRED_PAGES_V2, true, v2, first, needed[0]);
         }
@@ -281,7 +283,8 @@ public final class NvmlDevice {
      */
     public NvmlReading<Long> clockEventReasons() {
         LongLongByReference mask = new LongLongByReference();
-        int code = binding.rawCall(() -> library().nvmlDeviceGetCurrentClocksEventReasons(handle, mask));
+        int code = binding.optionalCall("nvmlDeviceGetCurrentClocksEventReasons",
+                () -> library().nvmlDeviceGetCurrentClocksEventReasons(handle, mask));
         if (NvmlReturn.fromCode(code) != NvmlReturn.FUNCTION_NOT_FOUND) {
             return binding.read("nvmlDeviceGetCurrentClocksEventReasons", () -> code, mask::longValue);
         }
@@ -400,10 +403,13 @@ public final class NvmlDevice {
         return binding.failure(FIELD_VALUES + "(field " + entry.fieldId() + ")", entry.result().code(), null);
     }
 
-    /** One field as a reading: NOT_SUPPORTED is an answer, any other entry error throws. */
+    /**
+     * One field as a reading: NOT_SUPPORTED, and INVALID_ARGUMENT for a field the driver does not
+     * know ({@link FieldValue#isUnsupported()}), are answers; any other entry error throws.
+     */
     private NvmlReading<Number> singleField(int fieldId) {
         FieldValue value = fieldValues(List.of(FieldRequest.of(fieldId))).get(0);
-        if (value.result() == NvmlReturn.NOT_SUPPORTED) {
+        if (value.isUnsupported()) {
             return NvmlReading.notSupported(FIELD_VALUES);
         }
         if (!value.isSuccess()) {
@@ -414,7 +420,8 @@ public final class NvmlDevice {
 
     /**
      * What it takes to recover the GPU (field {@link NvmlFieldId#GPU_RECOVERY_ACTION}); not
-     * supported where the driver or GPU does not report it.
+     * supported where the GPU does not report it or the driver predates the field (before R565,
+     * which answers the entry INVALID_ARGUMENT).
      */
     public NvmlReading<GpuRecoveryAction> gpuRecoveryAction() {
         return singleField(NvmlFieldId.GPU_RECOVERY_ACTION).map(value -> GpuRecoveryAction.fromCode(value.longValue()));
@@ -443,7 +450,8 @@ public final class NvmlDevice {
     public NvmlReading<GpuFabricInfo> fabricInfo() {
         FabricInfoV3Struct v3 = binding.direct(new FabricInfoV3Struct(binding.runtime()));
         v3.version.set(FabricInfoV3Struct.VERSION);
-        int code = binding.rawCall(() -> library().nvmlDeviceGetGpuFabricInfoV(handle, Struct.getMemory(v3)));
+        int code = binding.optionalCall("nvmlDeviceGetGpuFabricInfoV",
+                () -> library().nvmlDeviceGetGpuFabricInfoV(handle, Struct.getMemory(v3)));
         NvmlReturn result = NvmlReturn.fromCode(code);
         if (result == NvmlReturn.ARGUMENT_VERSION_MISMATCH) {
             FabricInfoV2Struct v2 = binding.direct(new FabricInfoV2Struct(binding.runtime()));

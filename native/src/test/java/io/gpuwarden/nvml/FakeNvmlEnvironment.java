@@ -25,7 +25,10 @@ final class FakeNvmlEnvironment {
         return fakeDirectory().resolve("libnvidia-ml.so.1");
     }
 
-    /** A build of the fake without the newer calls (FAKE_NVML.md), like an older driver. */
+    /**
+     * The synthetic legacy build (FAKE_NVML.md): R580 without the five newer calls, so that every
+     * fallback runs at once. Real older drivers are the profiles ({@code FakeDriverProfile}).
+     */
     static Path legacyLibrary() {
         return fakeDirectory().resolve("legacy").resolve("libnvidia-ml.so.1");
     }

@@ -86,7 +86,7 @@ class FakeNvmlLibraryTest {
         try (Nvml nvml = FakeNvmlEnvironment.open()) {
             NvmlDevice gpu = nvml.device(0);
             assertThat(nvml.deviceCount()).isEqualTo(1);
-            assertThat(nvml.driverVersion()).isEqualTo("550.54.15");
+            assertThat(nvml.driverVersion()).as("the default library's profile, R580").isEqualTo("580.65.06");
             assertThat(gpu.name().value()).isEqualTo("NVIDIA H100 80GB HBM3");
             assertThat(gpu.pciInfo().value().busId()).isEqualTo("00000000:01:00.0");
             assertThat(gpu.uuid().value()).isEqualTo("GPU-00000000-0000-0000-0000-000000000000");
@@ -170,7 +170,7 @@ class FakeNvmlLibraryTest {
                         ":1: fabric_state must be one of NOT_SUPPORTED, NOT_STARTED, IN_PROGRESS, COMPLETED or a number, not 'DONE'"),
                 Arguments.of("gpu.0.fabric_cluster_uuid = 6f8b2a3c1d4e4f5a9b6c7d8e9f0a1b2c",
                         ":1: fabric_cluster_uuid must look like 4a0a2c5e-6d55-4bd4-9a3c-0f1e2d3c4b5a, not '6f8b2a3c1d4e4f5a9b6c7d8e9f0a1b2c'"),
-                Arguments.of("gpu.0.nvlink.40.state = up", ":1: 'gpu.0.nvlink.40.state' is not gpu.<index>.nvlink.<link 0..35>.<key>"),
+                Arguments.of("gpu.0.nvlink.40.state = up", ":1: 'gpu.0.nvlink.40.state' is not gpu.<index>.nvlink.<link 0..17>.<key>"),
                 Arguments.of("gpu.0.nvlink.3.replay = -1", ":1: gpu.0.nvlink.3.replay must be an unsigned 64-bit number (decimal or 0x hex), not '-1'"),
                 Arguments.of("gpu.0.nvlink_link_count = 4\ngpu.0.nvlink.5.state = down",
                         ": gpu.0.nvlink.5.* is set, but nvlink_link_count is 4"),

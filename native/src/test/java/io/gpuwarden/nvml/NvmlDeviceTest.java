@@ -306,10 +306,10 @@ class NvmlDeviceTest {
 
         install(TWO_GPUS.toBuilder().gpu(0, g -> g.temperatureCelsius(43)).build());
         assertThat(gpu.temperatureCelsius().value()).isEqualTo(43);
-        assertThat(nvml.driverVersion()).isEqualTo("550.54.15");
+        assertThat(nvml.driverVersion()).isEqualTo("580.65.06");
 
-        install(TWO_GPUS.toBuilder().driverVersion("570.86.10").build());
-        assertThat(nvml.driverVersion()).isEqualTo("570.86.10");
+        install(TWO_GPUS.toBuilder().driverVersion("580.82.07").build());
+        assertThat(nvml.driverVersion()).isEqualTo("580.82.07");
         assertThat(gpu.temperatureCelsius().value()).isEqualTo(41);
     }
 

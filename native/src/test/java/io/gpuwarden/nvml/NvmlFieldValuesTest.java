@@ -16,7 +16,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class NvmlFieldValuesTest {
+    /** An id above every driver's NVML_FI_MAX: no driver knows it. */
     private static final int UNKNOWN_FIELD = 9_999;
+    /** NVML_FI_DEV_MEMORY_TEMP: a field every profile knows but the fake does not model. */
+    private static final int UNMODELLED_FIELD = 82;
 
     private Nvml nvml;
 
@@ -39,9 +42,10 @@ class NvmlFieldValuesTest {
                 FieldRequest.of(NvmlFieldId.NVLINK_LINK_COUNT),
                 new FieldRequest(NvmlFieldId.NVLINK_GET_STATE, 7),
                 new FieldRequest(NvmlFieldId.NVLINK_GET_STATE, 8),
-                new FieldRequest(NvmlFieldId.NVLINK_GET_STATE, 20),
-                new FieldRequest(NvmlFieldId.NVLINK_GET_STATE, 40),
+                new FieldRequest(NvmlFieldId.NVLINK_GET_STATE, 17),
+                new FieldRequest(NvmlFieldId.NVLINK_GET_STATE, 18),
                 FieldRequest.of(UNKNOWN_FIELD),
+                FieldRequest.of(UNMODELLED_FIELD),
                 FieldRequest.of(NvmlFieldId.NVLINK_REPLAY_ERROR_COUNT_TOTAL),
                 FieldRequest.of(NvmlFieldId.GPU_RECOVERY_ACTION)));
 
@@ -51,14 +55,17 @@ class NvmlFieldValuesTest {
                         tuple(91, 0, NvmlReturn.SUCCESS, Optional.of(18L)),
                         tuple(165, 7, NvmlReturn.SUCCESS, Optional.of(0L)),
                         tuple(165, 8, NvmlReturn.SUCCESS, Optional.of(1L)),
-                        tuple(165, 20, NvmlReturn.NOT_SUPPORTED, Optional.empty()),
-                        tuple(165, 40, NvmlReturn.INVALID_ARGUMENT, Optional.empty()),
-                        tuple(UNKNOWN_FIELD, 0, NvmlReturn.NOT_SUPPORTED, Optional.empty()),
+                        tuple(165, 17, NvmlReturn.SUCCESS, Optional.of(1L)),
+                        tuple(165, 18, NvmlReturn.INVALID_ARGUMENT, Optional.empty()),
+                        tuple(UNKNOWN_FIELD, 0, NvmlReturn.INVALID_ARGUMENT, Optional.empty()),
+                        tuple(UNMODELLED_FIELD, 0, NvmlReturn.NOT_SUPPORTED, Optional.empty()),
                         tuple(52, 0, NvmlReturn.SUCCESS, Optional.of(214L)),
                         tuple(230, 0, NvmlReturn.SUCCESS, Optional.of(0L)));
         assertThat(values).allSatisfy(value -> assertThat(value.timestampMicros()).isBetween(before, after));
         assertThat(values.get(0).isSuccess()).isTrue();
-        assertThat(values.get(3).isSuccess()).isFalse();
+        assertThat(values.get(4).isSuccess()).isFalse();
+        assertThat(values).extracting(FieldValue::isUnsupported)
+                .containsExactly(false, false, false, false, true, true, true, false, false);
     }
 
     @Test

@@ -24,10 +24,10 @@ class NvmlLifecycleTest {
     void opensTheLibraryFileItWasGivenAndReportsTheDriver() {
         try (Nvml nvml = FakeNvmlEnvironment.open()) {
             assertThat(nvml.libraryPath()).isEqualTo(FakeNvmlEnvironment.library().toAbsolutePath().normalize());
-            assertThat(nvml.driverVersion()).isEqualTo("550.54.15");
-            assertThat(nvml.nvmlVersion()).isEqualTo("12.550.54.15");
-            assertThat(nvml.cudaDriverVersion()).isEqualTo(new CudaVersion(12, 4));
-            assertThat(nvml.cudaDriverVersion()).hasToString("12.4");
+            assertThat(nvml.driverVersion()).isEqualTo("580.65.06");
+            assertThat(nvml.nvmlVersion()).isEqualTo("13.580.65.06");
+            assertThat(nvml.cudaDriverVersion()).isEqualTo(new CudaVersion(13, 0));
+            assertThat(nvml.cudaDriverVersion()).hasToString("13.0");
             assertThat(nvml.deviceCount()).isEqualTo(8);
         }
     }
@@ -39,6 +39,11 @@ class NvmlLifecycleTest {
                     .as("no unversioned libnvidia-ml.so symlink to lean on")
                     .containsExactly("libnvidia-ml.so.1");
         }
+        // The system loader answers the soname with the first libnvidia-ml.so.1 this JVM loaded, which
+        // may be another profile's build (DriverProfilesTest), as a real loader would: a state that
+        // names no profile runs on any of them.
+        install(FakeNvmlEnvironment.healthyH100Node().toBuilder().clear("driver_profile").clear("driver_version")
+                .clear("nvml_version").clear("cuda_driver_version").build());
         try (Nvml nvml = Nvml.open(null)) {
             assertThat(nvml.libraryPath()).isEqualTo(Path.of("libnvidia-ml.so.1"));
             assertThat(nvml.deviceCount()).isEqualTo(8);

@@ -136,7 +136,7 @@ class AgentToCollectorTest {
     assertThat(n.getPool()).isEqualTo("e2e");
     assertThat(n.getBootId()).isEqualTo("11111111-2222-4333-8444-555555555555");
     assertThat(n.getInventory().getGpusCount()).isEqualTo(8);
-    assertThat(n.getInventory().getDriver().getDriverVersion()).isEqualTo("550.54.15");
+    assertThat(n.getInventory().getDriver().getDriverVersion()).isEqualTo("580.65.06");
     assertThat(n.getConnected()).isTrue();
     assertThat(n.getVerdict().getState()).isEqualTo(HealthState.HEALTH_STATE_HEALTHY);
     assertThat(n.getGpuSamples(0).getTemperatureCelsius()).isEqualTo(33);

@@ -42,7 +42,7 @@ import java.util.regex.Pattern;
  * <p>This class checks syntax (keys, contiguous GPU indexes), not meaning: the fake itself
  * validates values and warns about keys it does not know.
  *
- * @param settings node-wide key to value, e.g. {@code driver_version -> 550.54.15}
+ * @param settings node-wide key to value, e.g. {@code driver_version -> 580.65.06}
  * @param faults NVML function name to error name, for every GPU
  * @param gpus the GPUs, index i at position i
  */
@@ -127,6 +127,24 @@ public record FakeNvmlState(Map<String, String> settings, Map<String, String> fa
     /** A node-wide value, if set. */
     public Optional<String> setting(String key) {
         return Optional.ofNullable(settings.get(key));
+    }
+
+    /**
+     * The driver profile this state is for ({@code driver_profile}), if it names one. The fake's
+     * {@code nvmlInit} fails with {@code LIB_RM_VERSION_MISMATCH} in any other profile's library.
+     */
+    public Optional<FakeDriverProfile> driverProfile() {
+        return setting("driver_profile").map(branch -> FakeDriverProfile.ofBranch(Integer.parseInt(branch)));
+    }
+
+    /**
+     * The build of the fake this state runs on, under {@code fakeNvmlDirectory} (e.g.
+     * {@code native/target/fake-nvml}): its profile's library, or the default library (the newest
+     * profile) when the state names none.
+     */
+    public Path library(Path fakeNvmlDirectory) {
+        return driverProfile().map(profile -> profile.library(fakeNvmlDirectory))
+                .orElseGet(() -> fakeNvmlDirectory.resolve(FakeDriverProfile.LIBRARY_FILE).toAbsolutePath().normalize());
     }
 
     /** The state file text. */
@@ -327,12 +345,23 @@ public record FakeNvmlState(Map<String, String> settings, Map<String, String> fa
             return this;
         }
 
-        /** E.g. {@code 550.54.15}. */
+        /**
+         * Makes the state one of {@code profile}'s nodes: sets {@code driver_profile} and the
+         * profile's driver, NVML and CUDA versions. Run it with {@link FakeNvmlState#library(Path)}.
+         */
+        public Builder driverProfile(FakeDriverProfile profile) {
+            set("driver_profile", profile.branch());
+            driverVersion(profile.driverVersion());
+            nvmlVersion(profile.nvmlVersion());
+            return cudaDriverVersion(profile.cudaDriverVersion());
+        }
+
+        /** E.g. {@code 580.65.06}; its branch must be the library's profile (see {@link #driverProfile}). */
         public Builder driverVersion(String version) {
             return set("driver_version", version);
         }
 
-        /** E.g. {@code 12.550.54.15}. */
+        /** E.g. {@code 13.580.65.06}. */
         public Builder nvmlVersion(String version) {
             return set("nvml_version", version);
         }

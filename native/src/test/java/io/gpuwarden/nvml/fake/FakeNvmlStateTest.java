@@ -76,8 +76,9 @@ class FakeNvmlStateTest {
     void theHealthyExampleDescribesAnHgxH100Node() {
         FakeNvmlState state = FakeNvmlState.example("h100-8gpu-healthy");
 
-        assertThat(state.setting("driver_version")).contains("550.54.15");
-        assertThat(state.setting("cuda_driver_version")).contains("12040");
+        assertThat(state.driverProfile()).contains(FakeDriverProfile.R580);
+        assertThat(state.setting("driver_version")).contains("580.65.06");
+        assertThat(state.setting("cuda_driver_version")).contains("13000");
         assertThat(state.gpus()).extracting(gpu -> gpu.setting("pci_bus_id").orElseThrow()).containsExactly(
                 "00000000:18:00.0", "00000000:2A:00.0", "00000000:3A:00.0", "00000000:5D:00.0",
                 "00000000:9A:00.0", "00000000:AB:00.0", "00000000:BA:00.0", "00000000:DB:00.0");

@@ -31,13 +31,21 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import java.util.logging.Logger;
 
 /**
  * Reads every counter of one GPU into a {@link GpuSample}. Runs on the GPU's lane (see
  * {@link GpuLanes}). NOT_SUPPORTED leaves a field unset; any other failure leaves it unset and is
  * returned in {@link Result#failures()}; {@code GPU_IS_LOST} stops the read and marks the GPU lost.
+ *
+ * <p>Older drivers lack some calls and field ids. A missing call falls back to its older form in
+ * the bindings; a field id the driver does not know comes back {@code INVALID_ARGUMENT} in its entry
+ * (the recovery action, field 230, before R565), which is read like NOT_SUPPORTED (the field's own
+ * function where it has one, else unset) and logged once, not reported as a failing read.
  *
  * <p>The fields split in two: those read every time, and the <em>detail</em> — slow-changing or
  * costly (NVLink state and error counters, 6 calls per link; retired pages; PCIe maxima; power
@@ -61,7 +69,11 @@ final class GpuReader {
       FieldRequest.of(NvmlFieldId.NVLINK_CRC_DATA_ERROR_COUNT_TOTAL),
       FieldRequest.of(NvmlFieldId.NVLINK_ECC_DATA_ERROR_COUNT_TOTAL));
 
+  private static final Logger log = Logger.getLogger(GpuReader.class.getName());
+
   private final Clock clock;
+  /** The entries (field and scope) this driver answered INVALID_ARGUMENT, each logged once. */
+  private final Set<Long> unknownEntries = ConcurrentHashMap.newKeySet();
 
   /**
    * What one read produced.
@@ -177,7 +189,7 @@ final class GpuReader {
 
   /** The four remapping fields together, or {@code nvmlDeviceGetRemappedRows} when the fields are not supported. */
   private static void remappedRows(NvmlDevice d, GpuSample.Builder s, Map<String, String> failures, List<FieldValue> f) {
-    if (f.stream().anyMatch(v -> v.result() == NvmlReturn.NOT_SUPPORTED)) {
+    if (f.stream().anyMatch(FieldValue::isUnsupported)) {
       get(failures, "remapped-rows", d::remappedRows, (RemappedRows r) -> s
           .setRemappedRowsCorrected(r.corrected()).setRemappedRowsUncorrected(r.uncorrected())
           .setRemapPending(r.pending()).setRemapFailure(r.failure()));
@@ -245,7 +257,7 @@ final class GpuReader {
       Boolean active;
       if (state.isSuccess()) {
         active = state.value().orElseThrow().longValue() != 0;
-      } else if (state.result() == NvmlReturn.NOT_SUPPORTED) {
+      } else if (state.isUnsupported()) {
         NvmlReading<Boolean> r = guarded(failures, "nvlink", () -> d.nvlinkState(l));
         active = r == null || !r.isSupported() ? null : r.value();
       } else {
@@ -276,10 +288,16 @@ final class GpuReader {
    * fails otherwise, the failure is recorded under {@code what} and every entry reads as not
    * supported, so each value falls back to its own function.
    */
-  private static List<FieldValue> fields(NvmlDevice d, List<FieldRequest> requests, Map<String, String> failures,
+  private List<FieldValue> fields(NvmlDevice d, List<FieldRequest> requests, Map<String, String> failures,
       String what) {
     try {
-      return d.fieldValues(requests);
+      List<FieldValue> values = d.fieldValues(requests);
+      for (FieldValue v : values) {
+        if (v.result() == NvmlReturn.INVALID_ARGUMENT) {
+          noteUnknown(v);
+        }
+      }
+      return values;
     } catch (NvmlException e) {
       if (e.returnCode() == NvmlReturn.GPU_IS_LOST) {
         throw new Lost(e);
@@ -290,15 +308,24 @@ final class GpuReader {
     }
   }
 
+  /** Logs, once per field and scope, that the driver does not know an entry it was asked for. */
+  private void noteUnknown(FieldValue v) {
+    if (unknownEntries.add(((long) v.fieldId() << 32) | (v.scopeId() & 0xFFFFFFFFL))) {
+      log.info("NVML field " + v.fieldId() + (v.scopeId() != 0 ? " (scope " + v.scopeId() + ")" : "")
+          + " is unknown to this driver (INVALID_ARGUMENT in its entry): read as not supported, not judged");
+    }
+  }
+
   /**
-   * One entry: its value when it has one; its own function ({@code fallback}) when the field is not
-   * supported (an older driver); a failure under {@code what} when it failed.
+   * One entry: its value when it has one; its own function ({@code fallback}) when the driver cannot
+   * answer the field (NOT_SUPPORTED, or INVALID_ARGUMENT for a field id it does not know); a failure
+   * under {@code what} when it failed.
    */
   private static <T> void field(NvmlDevice d, Map<String, String> failures, String what, FieldValue v,
       Consumer<Number> sink, Supplier<NvmlReading<T>> fallback, Consumer<T> fallbackSink) {
     if (v.isSuccess()) {
       sink.accept(v.value().orElseThrow());
-    } else if (v.result() == NvmlReturn.NOT_SUPPORTED) {
+    } else if (v.isUnsupported()) {
       get(failures, what, fallback, fallbackSink);
     } else {
       fieldFailed(d, failures, what, v);

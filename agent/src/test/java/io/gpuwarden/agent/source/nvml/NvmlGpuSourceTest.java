@@ -38,9 +38,9 @@ class NvmlGpuSourceTest {
   @Test
   void inventoryDescribesEveryGpuAndTheDriver() {
     NvmlGpuSource s = open();
-    assertThat(s.driver().getDriverVersion()).isEqualTo("550.54.15");
-    assertThat(s.driver().getNvmlVersion()).isEqualTo("12.550.54.15");
-    assertThat(s.driver().getCudaDriverVersion()).isEqualTo("12.4");
+    assertThat(s.driver().getDriverVersion()).isEqualTo("580.65.06");
+    assertThat(s.driver().getNvmlVersion()).isEqualTo("13.580.65.06");
+    assertThat(s.driver().getCudaDriverVersion()).isEqualTo("13.0");
     List<GpuInfo> gpus = s.inventory();
     assertThat(gpus).hasSize(8);
     assertThat(gpus).extracting(GpuInfo::getIndex).containsExactly(0, 1, 2, 3, 4, 5, 6, 7);
