@@ -195,4 +195,25 @@ class LogClassifierTest {
     assertThatThrownBy(() -> ClassifierRules.parse("x xid - - GPU ^Xid", "f")).hasMessageContaining("'xid'");
     assertThatThrownBy(() -> ClassifierRules.parse("x log ERROR NONE NODE {{NOPE}}", "f")).hasMessageContaining("NOPE");
   }
+
+  @Test
+  void aRuleIsTriedOnlyOnLinesStartingWithItsLiteralPrefix() {
+    assertThat(ClassifierRule.literalPrefix("^NVRM: Xid \\((?:PCI:)?")).isEqualTo("NVRM: Xid ");
+    assertThat(ClassifierRule.literalPrefix("^INFO: task (?<p>.+?):")).isEqualTo("INFO: task ");
+    assertThat(ClassifierRule.literalPrefix("^abc?d")).as("c is optional").isEqualTo("ab");
+    assertThat(ClassifierRule.literalPrefix("^ab*")).isEqualTo("a");
+    assertThat(ClassifierRule.literalPrefix("^ab+c")).isEqualTo("ab");
+    assertThat(ClassifierRule.literalPrefix("^abc|def")).as("^ binds the first branch only").isEmpty();
+    assertThat(ClassifierRule.literalPrefix("^a(?:b|c)")).isEqualTo("a");
+    assertThat(ClassifierRule.literalPrefix("^a[|]b\\|c")).isEqualTo("a");
+    assertThat(ClassifierRule.literalPrefix("abc")).as("unanchored: searched anywhere").isEmpty();
+    assertThat(ClassifierRule.literalPrefix("^\\[Hardware Error")).isEmpty();
+    assertThat(ClassifierRule.literalPrefix("(?i)^nvrm")).isEmpty();
+    // and the classifier still finds what the regex finds
+    LogClassifier c = new LogClassifier(ClassifierRules.parse("x log ERROR NONE NODE ^abc|def", "t"),
+        new XidEvents(XidPolicy.defaults()), pci -> Optional.empty());
+    assertThat(c.matches("xx def")).isTrue();
+    assertThat(c.classify("abc", BOOT)).isPresent();
+    assertThat(c.matches("xabc")).isFalse();
+  }
 }
