@@ -68,4 +68,52 @@ public record ClassifierRule(String name, Kind kind, Pattern pattern, EventSever
     }
     return new ClassifierRule(name, kind, Pattern.compile(regex), severity, action, component, groups);
   }
+
+  /**
+   * Returns the text every match must start with: the literal characters after a leading {@code ^}
+   * of {@code regex} (e.g. {@code "NVRM: Xid "} for {@code ^NVRM: Xid \(...}), or "" when there is
+   * none or the regex has an alternative outside any group (where the {@code ^} binds one branch
+   * only). A line that does not start with it cannot match, so the matcher need not run.
+   */
+  public static String literalPrefix(String regex) {
+    if (!regex.startsWith("^") || hasTopLevelAlternative(regex)) {
+      return "";
+    }
+    StringBuilder prefix = new StringBuilder();
+    for (int i = 1; i < regex.length(); i++) {
+      char c = regex.charAt(i);
+      if (Character.isLetterOrDigit(c) || " :,-_/=@#%!'\"<>~&;".indexOf(c) >= 0) {
+        prefix.append(c);
+      } else {
+        // a quantifier applies to the character before it, which is then not certain to be there
+        if (c == '?' || c == '*' || c == '{') {
+          prefix.setLength(Math.max(0, prefix.length() - 1));
+        }
+        break;
+      }
+    }
+    return prefix.toString();
+  }
+
+  private static boolean hasTopLevelAlternative(String regex) {
+    int depth = 0;
+    boolean inClass = false;
+    for (int i = 0; i < regex.length(); i++) {
+      char c = regex.charAt(i);
+      if (c == '\\') {
+        i++;
+      } else if (inClass) {
+        inClass = c != ']';
+      } else if (c == '[') {
+        inClass = true;
+      } else if (c == '(') {
+        depth++;
+      } else if (c == ')') {
+        depth--;
+      } else if (c == '|' && depth == 0) {
+        return true;
+      }
+    }
+    return false;
+  }
 }

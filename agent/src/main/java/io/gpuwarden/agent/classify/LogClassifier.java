@@ -13,6 +13,7 @@ import io.gpuwarden.proto.v1.SxidEvent;
 import io.gpuwarden.proto.v1.XidEvent;
 import io.gpuwarden.proto.v1.XidOrigin;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Function;
@@ -32,6 +33,8 @@ public final class LogClassifier {
   private final ClassifierRules rules;
   private final XidEvents xidEvents;
   private final Function<String, Optional<String>> gpuByPci;
+  /** Per rule, the text a line must start with to match ({@link ClassifierRule#literalPrefix}). */
+  private final String[] prefixes;
 
   /**
    * Creates a classifier.
@@ -42,12 +45,14 @@ public final class LogClassifier {
     this.rules = requireNonNull(rules, "rules");
     this.xidEvents = requireNonNull(xidEvents, "xidEvents");
     this.gpuByPci = requireNonNull(gpuByPci, "gpuByPci");
+    this.prefixes = rules.rules().stream().map(r -> ClassifierRule.literalPrefix(r.pattern().pattern())).toArray(String[]::new);
   }
 
   /** Returns true when some rule matches {@code message} (cheaper than {@link #classify}: builds no event). */
   public boolean matches(String message) {
-    for (ClassifierRule rule : rules.rules()) {
-      if (rule.pattern().matcher(message).find()) {
+    List<ClassifierRule> all = rules.rules();
+    for (int i = 0; i < prefixes.length; i++) {
+      if (message.startsWith(prefixes[i]) && all.get(i).pattern().matcher(message).find()) {
         return true;
       }
     }
@@ -56,7 +61,12 @@ public final class LogClassifier {
 
   /** Returns the event for {@code message} logged at {@code time}; empty when no rule matches or the Xid is ignored. */
   public Optional<Event> classify(String message, Instant time) {
-    for (ClassifierRule rule : rules.rules()) {
+    List<ClassifierRule> all = rules.rules();
+    for (int i = 0; i < prefixes.length; i++) {
+      if (!message.startsWith(prefixes[i])) {
+        continue;
+      }
+      ClassifierRule rule = all.get(i);
       Matcher m = rule.pattern().matcher(message);
       if (m.find()) {
         return switch (rule.kind()) {

@@ -79,6 +79,11 @@ public final class KernelLog implements AutoCloseable {
   private final List<SyslogFollower> syslogs = new ArrayList<>();
   private final List<Path> syslogPaths = new ArrayList<>();
   private final long[] syslogDroppedSeen;
+  private final SplitLineJoiner kmsgLines = SplitLineJoiner.defaults();
+  private final List<SyslogKernelLines> syslogKernelLines = new ArrayList<>();
+  /** Classifies one logical kernel line into {@link #classifiedInto}. */
+  private final SplitLineJoiner.Sink classify = this::classifyLine;
+  private List<Event> classifiedInto;
   private long kmsgDroppedSeen;
   private long kmsgMissedSeen;
   private long missedUnreported;
@@ -121,7 +126,7 @@ public final class KernelLog implements AutoCloseable {
         why = "cannot read " + kmsgPath + ": permission denied (run the agent as root, or set kernel.dmesg_restrict=0)";
       } else {
         KmsgReader.Options options = KmsgReader.Options.DEFAULTS.withCapacity(config.queueCapacity())
-            .withImportant(r -> classifier.matches(r.message()));
+            .withImportant(r -> classifier.matches(r.message()) || kmsgLines.mayBelong(r.message()));
         if (mode == Mode.FOLLOW) {
           long resume = resumeSequence();
           options = options.resumingAfter(resume).following(Duration.ofMillis(200));
@@ -138,6 +143,7 @@ public final class KernelLog implements AutoCloseable {
         syslogs.add(new SyslogFollower(p, new SyslogFollower.Options(config.queueCapacity(), false, Duration.ofMillis(500))));
       }
       syslogPaths.add(p);
+      syslogKernelLines.add(new SyslogKernelLines());
     }
     this.syslogDroppedSeen = new long[syslogs.size()];
   }
@@ -240,6 +246,7 @@ public final class KernelLog implements AutoCloseable {
     Instant now = clock.instant();
     long nanos = System.nanoTime();
     List<Event> events = new ArrayList<>();
+    classifiedInto = events;
     if (kmsg != null) {
       pollKmsg(now, nanos, events);
     }
@@ -248,9 +255,11 @@ public final class KernelLog implements AutoCloseable {
     }
     for (int i = 0; i < syslogs.size(); i++) {
       SyslogFollower f = syslogs.get(i);
+      SyslogKernelLines kernelLines = syslogKernelLines.get(i);
       for (SyslogLine line : f.drain(MAX_PER_POLL)) {
-        syslogLine(line, now, nanos, events);
+        syslogLine(line, kernelLines, now, nanos, events);
       }
+      kernelLines.joiner.endOfBatch(classify);
       SyslogFollower.Stats st = f.stats();
       forwarder.countDropped(st.dropped() - syslogDroppedSeen[i]);
       syslogDroppedSeen[i] = st.dropped();
@@ -270,9 +279,12 @@ public final class KernelLog implements AutoCloseable {
       return;
     }
     syslogReadOnce = true;
-    for (Path p : syslogPaths) {
+    for (int i = 0; i < syslogPaths.size(); i++) {
+      Path p = syslogPaths.get(i);
+      SyslogKernelLines kernelLines = syslogKernelLines.get(i);
       try (java.util.stream.Stream<String> lines = Files.lines(p, java.nio.charset.StandardCharsets.UTF_8)) {
-        lines.forEach(l -> syslogLine(SyslogLine.parse(l), now, nanos, events));
+        lines.forEach(l -> syslogLine(SyslogLine.parse(l), kernelLines, now, nanos, events));
+        kernelLines.joiner.flush(classify);
         errors.succeeded("syslog:" + p, Component.getDefaultInstance());
       } catch (java.io.IOException | java.io.UncheckedIOException e) {
         errors.failed("syslog:" + p, Component.getDefaultInstance(), "cannot read " + p + ": " + e.getMessage());
@@ -280,16 +292,31 @@ public final class KernelLog implements AutoCloseable {
     }
   }
 
-  private void syslogLine(SyslogLine line, Instant now, long nanos, List<Event> events) {
+  private void syslogLine(SyslogLine line, SyslogKernelLines kernelLines, Instant now, long nanos, List<Event> events) {
     Instant time = SyslogTimes.parse(line.timestamp(), now).orElse(now);
+    boolean classifyKernel = kmsg == null || kmsgUnusable != null;
+    String kernelMessage = null;
+    if (line.fromKernel()) {
+      kernelMessage = line.message();
+      kernelLines.lastKernelTime = time;
+    } else if (line.tag().isEmpty() && kernelLines.lastKernelTime != null && line.message().startsWith(" ")) {
+      // journalctl and dmesg write the later lines of a multi-line kernel record indented, without a header
+      kernelMessage = line.message().strip();
+      time = kernelLines.lastKernelTime;
+    } else {
+      kernelLines.lastKernelTime = null;
+    }
     if (mode == Mode.ONE_SHOT && time.isBefore(lookbackStart)) {
       return;
     }
-    boolean classify = (kmsg == null || kmsgUnusable != null) && line.fromKernel();
-    Optional<Event> e = classify ? classifier.classify(line.message(), time) : Optional.empty();
-    e.ifPresent(events::add);
+    int before = events.size();
+    if (classifyKernel && kernelMessage != null) {
+      // rsyslog writes the newlines inside a kernel record as #012
+      String message = kernelMessage.contains("#012") ? kernelMessage.replace("#012", "\n") : kernelMessage;
+      kernelLines.joiner.offer(message, time, -1, classify);
+    }
     // A plain log file carries no priority: its lines count as info unless a rule says more.
-    int priority = e.map(ev -> priorityOf(ev.getSeverity())).orElse(6);
+    int priority = Math.min(6, worstPriority(events, before));
     forwarder.offer(LogLine.newBuilder().setSource(LogSource.LOG_SOURCE_SYSLOG).setPriority(priority)
         .setFacility(line.fromKernel() ? 0 : 1).setTime(ProtoTime.of(time))
         .setText(line.tag().isEmpty() ? line.message() : line.tag() + ": " + line.message()).build(), nanos);
@@ -303,11 +330,16 @@ public final class KernelLog implements AutoCloseable {
       if (mode == Mode.ONE_SHOT && time.isBefore(lookbackStart)) {
         continue;
       }
-      Optional<Event> e = classifier.classify(r.message(), time);
-      e.ifPresent(events::add);
-      int priority = e.map(ev -> Math.min(r.priority(), priorityOf(ev.getSeverity()))).orElse(r.priority());
+      int before = events.size();
+      kmsgLines.offer(r.message(), time, r.sequence(), classify);
+      int priority = Math.min(r.priority(), worstPriority(events, before));
       forwarder.offer(LogLine.newBuilder().setSource(LogSource.LOG_SOURCE_KMSG).setPriority(priority)
           .setFacility(r.facility()).setSequence(r.sequence()).setTime(ProtoTime.of(time)).setText(r.message()).build(), nanos);
+    }
+    if (mode == Mode.ONE_SHOT) {
+      kmsgLines.flush(classify);
+    } else {
+      kmsgLines.endOfBatch(classify);
     }
     KmsgStats st = kmsg.stats();
     forwarder.countDropped(st.dropped() - kmsgDroppedSeen + st.missedRecords() - kmsgMissedSeen);
@@ -332,9 +364,30 @@ public final class KernelLog implements AutoCloseable {
   }
 
   private void persistResume(Instant now) {
-    state.put(RESUME_KEY + bootId, Long.toString(lastHandledSequence));
-    persistedSequence = lastHandledSequence;
+    // A line held for its continuation is not handled yet: after a crash it is read again.
+    long handled = kmsgLines.holding() ? Math.min(lastHandledSequence, kmsgLines.heldTag() - 1) : lastHandledSequence;
+    state.put(RESUME_KEY + bootId, Long.toString(handled));
+    persistedSequence = handled;
     lastResumeWrite = now;
+  }
+
+  private void classifyLine(String text, Instant time) {
+    classifier.classify(text, time).ifPresent(classifiedInto::add);
+  }
+
+  /** Returns the syslog priority of the most severe event added after index {@code from}; 7 when none. */
+  private static int worstPriority(List<Event> events, int from) {
+    int priority = 7;
+    for (int i = from; i < events.size(); i++) {
+      priority = Math.min(priority, priorityOf(events.get(i).getSeverity()));
+    }
+    return priority;
+  }
+
+  /** Per syslog file: the joiner of split kernel lines and the time of the last kernel line. */
+  private static final class SyslogKernelLines {
+    final SplitLineJoiner joiner = SplitLineJoiner.defaults();
+    Instant lastKernelTime;
   }
 
   private Event gapEvent(Instant now, long missed, long gaps) {

@@ -6,6 +6,9 @@ import static io.gpuwarden.proto.v1.ComponentKind.COMPONENT_KIND_NODE;
 import static io.gpuwarden.proto.v1.ComponentKind.COMPONENT_KIND_NVSWITCH;
 import static io.gpuwarden.proto.v1.ComponentKind.COMPONENT_KIND_PCI_DEVICE;
 import static io.gpuwarden.proto.v1.EventSeverity.EVENT_SEVERITY_CRITICAL;
+import static io.gpuwarden.proto.v1.EventSeverity.EVENT_SEVERITY_ERROR;
+import static io.gpuwarden.proto.v1.EventSeverity.EVENT_SEVERITY_INFO;
+import static io.gpuwarden.proto.v1.EventSeverity.EVENT_SEVERITY_WARNING;
 import static io.gpuwarden.proto.v1.SuggestedAction.SUGGESTED_ACTION_REBOOT_NODE;
 import static io.gpuwarden.proto.v1.SuggestedAction.SUGGESTED_ACTION_RESET_GPU;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -120,8 +123,12 @@ class LogClassifierTest {
   @Test
   void machineChecksAndCperRecordsAreNodeHardwareErrors() throws Exception {
     List<Event> e = classify("mce.kmsg");
+    // "Machine check events logged" is printed for corrected events too, and the CPER header line
+    // carries no severity (the record's "event severity:" line does): both are events only.
     assertThat(e).extracting(x -> x.getLogMatch().getRule())
-        .containsExactly("machine-check", "machine-check", "cper-hardware-error");
+        .containsExactly("machine-check", "machine-check-corrected", "cper-hardware-error");
+    assertThat(e).extracting(Event::getSeverity)
+        .containsExactly(EVENT_SEVERITY_ERROR, EVENT_SEVERITY_WARNING, EVENT_SEVERITY_INFO);
     assertThat(e).allSatisfy(x -> assertThat(x.getComponent().getKind()).isEqualTo(COMPONENT_KIND_NODE));
   }
 
@@ -139,8 +146,10 @@ class LogClassifierTest {
 
   @Test
   void hungTasksOomKillsAndIoErrorsCarryTheirDetails() throws Exception {
-    assertThat(classify("hung-task.kmsg").get(0).getLogMatch().getFieldsMap())
+    Event hung = classify("hung-task.kmsg").get(0);
+    assertThat(hung.getLogMatch().getFieldsMap())
         .containsAllEntriesOf(Map.of("process", "python", "pid", "1234", "seconds", "120"));
+    assertThat(hung.getSeverity()).as("DEGRADED, as CHECKS.md documents").isEqualTo(EVENT_SEVERITY_ERROR);
     List<Event> oom = classify("oom.kmsg");
     assertThat(oom).extracting(x -> x.getLogMatch().getRule()).containsExactly("oom-kill", "oom-killed-process");
     assertThat(oom.get(1).getLogMatch().getFieldsMap()).containsAllEntriesOf(Map.of("pid", "1234", "process", "python"));
@@ -185,5 +194,26 @@ class LogClassifierTest {
     assertThatThrownBy(() -> ClassifierRules.parse("x log ERROR NONE", "f")).hasMessageContaining("expected");
     assertThatThrownBy(() -> ClassifierRules.parse("x xid - - GPU ^Xid", "f")).hasMessageContaining("'xid'");
     assertThatThrownBy(() -> ClassifierRules.parse("x log ERROR NONE NODE {{NOPE}}", "f")).hasMessageContaining("NOPE");
+  }
+
+  @Test
+  void aRuleIsTriedOnlyOnLinesStartingWithItsLiteralPrefix() {
+    assertThat(ClassifierRule.literalPrefix("^NVRM: Xid \\((?:PCI:)?")).isEqualTo("NVRM: Xid ");
+    assertThat(ClassifierRule.literalPrefix("^INFO: task (?<p>.+?):")).isEqualTo("INFO: task ");
+    assertThat(ClassifierRule.literalPrefix("^abc?d")).as("c is optional").isEqualTo("ab");
+    assertThat(ClassifierRule.literalPrefix("^ab*")).isEqualTo("a");
+    assertThat(ClassifierRule.literalPrefix("^ab+c")).isEqualTo("ab");
+    assertThat(ClassifierRule.literalPrefix("^abc|def")).as("^ binds the first branch only").isEmpty();
+    assertThat(ClassifierRule.literalPrefix("^a(?:b|c)")).isEqualTo("a");
+    assertThat(ClassifierRule.literalPrefix("^a[|]b\\|c")).isEqualTo("a");
+    assertThat(ClassifierRule.literalPrefix("abc")).as("unanchored: searched anywhere").isEmpty();
+    assertThat(ClassifierRule.literalPrefix("^\\[Hardware Error")).isEmpty();
+    assertThat(ClassifierRule.literalPrefix("(?i)^nvrm")).isEmpty();
+    // and the classifier still finds what the regex finds
+    LogClassifier c = new LogClassifier(ClassifierRules.parse("x log ERROR NONE NODE ^abc|def", "t"),
+        new XidEvents(XidPolicy.defaults()), pci -> Optional.empty());
+    assertThat(c.matches("xx def")).isTrue();
+    assertThat(c.classify("abc", BOOT)).isPresent();
+    assertThat(c.matches("xabc")).isFalse();
   }
 }

@@ -138,4 +138,37 @@ class CheckCommandTest {
     assertThat(text.lines().filter(l -> l.contains("unresponsive")).count()).as("only GPU 4").isEqualTo(1);
     assertThat(text).contains("ecc                HEALTHY").contains("nvlink             HEALTHY");
   }
+
+  private int checkKernelLog(String fixture) throws Exception {
+    Path kmsg = Path.of(CheckCommandTest.class.getResource(fixture).toURI());
+    return check(FakeNvml.healthyH100(), "--kmsg", kmsg.toString(), "--sysfs-root", dir.resolve("no-sysfs").toString());
+  }
+
+  @Test
+  void aGpuFallenOffTheBusInTheCurrentSplitWordingMakesTheHostUnhealthy() throws Exception {
+    assertThat(checkKernelLog("/kmsg/forms/fallen-off-bus-split.kmsg")).as(out + "" + err).isEqualTo(2);
+    assertThat(out.toString()).contains("kernel-log         UNHEALTHY").contains("gpu-fallen-off-bus")
+        .contains("00000000:3B:00.0");
+  }
+
+  @Test
+  void aConnectxWhoseRecoveryFailedMakesTheHostUnhealthy() throws Exception {
+    assertThat(checkKernelLog("/kmsg/forms/mlx5.kmsg")).as(out + "" + err).isEqualTo(2);
+    assertThat(out.toString()).contains("mlx5-health-failed").contains("00000000:61:00.1");
+  }
+
+  @Test
+  void aHungTaskMakesTheHostDegraded() throws Exception {
+    assertThat(checkKernelLog("/kmsg/forms/hung-task.kmsg")).as(out + "" + err).isEqualTo(1);
+    assertThat(out.toString()).contains("kernel-log         DEGRADED").contains("hung-task");
+  }
+
+  @Test
+  void benignKernelLinesLeaveTheHostHealthy() throws Exception {
+    for (String fixture : new String[] {"/kmsg/benign/nvidia.kmsg", "/kmsg/benign/cpu-memory.kmsg", "/kmsg/benign/mlx5.kmsg"}) {
+      out.getBuffer().setLength(0);
+      assertThat(checkKernelLog(fixture)).as(fixture + ": " + out + err).isZero();
+      assertThat(out.toString()).contains("kernel-log         HEALTHY");
+    }
+  }
 }

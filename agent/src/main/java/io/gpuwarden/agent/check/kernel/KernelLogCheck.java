@@ -21,15 +21,16 @@ import java.util.Map;
 
 /**
  * Judges the host by what the kernel log classifier found besides Xids (those are the
- * {@code xid} check's): NVSwitch SXids, PCIe AER, machine checks, mlx5 firmware health, a GPU that
- * fell off the bus, hung tasks, I/O errors.
+ * {@code xid} check's): NVSwitch SXids, PCIe AER, machine checks, EDAC and firmware error records,
+ * mlx5 firmware health, a GPU that fell off the bus, hung tasks, disk and NVMe errors.
  *
  * <ul>
- *   <li>A CRITICAL match (fatal SXid, fatal AER, GPU fallen off the bus) makes its component
- *       UNHEALTHY until the host reboots: the hardware is not usable again without one.
- *   <li>An ERROR match (non-fatal uncorrected AER, MCE, CPER, mlx5 health, hung task, I/O error)
- *       makes it DEGRADED for {@code errorHold} after its last occurrence.
- *   <li>WARNING and INFO matches (corrected AER, link up/down, OOM kills) are events only.
+ *   <li>A CRITICAL match (fatal SXid, fatal AER or failed AER recovery, GPU fallen off the bus,
+ *       mlx5 recovery that failed, NVMe controller removed) makes its component UNHEALTHY until the
+ *       host reboots: the hardware is not usable again without one.
+ *   <li>An ERROR match (non-fatal uncorrected AER, uncorrected MCE/CPER/EDAC, mlx5 health, hung
+ *       task, medium and I/O errors) makes it DEGRADED for {@code errorHold} after its last occurrence.
+ *   <li>WARNING and INFO matches (corrected errors, link up/down, OOM kills) are events only.
  * </ul>
  *
  * Active findings are kept in the {@link StateStore} per boot, so an agent restart (which resumes

@@ -81,4 +81,74 @@ class KernelLogCheckTest {
     Event xid = event("NVRM: Xid (PCI:0000:3b:00): 79, pid='<unknown>', name=<unknown>, GPU has fallen off the bus.", T0);
     assertThat(check.evaluate(host("b", T0, event(AER_CORRECTED, T0), xid))).isEmpty();
   }
+
+  private int judged;
+
+  /** Judges {@code lines} logged at T0 with a check of its own (fresh state). */
+  private List<Finding> judge(String... lines) {
+    KernelLogCheck check = new KernelLogCheck(Duration.ofHours(1), FileStateStore.open(dir.resolve("judge-" + judged++)));
+    return check.evaluate(host("b", T0, java.util.Arrays.stream(lines).map(l -> event(l, T0)).toArray(Event[]::new)));
+  }
+
+  @Test
+  void aHungTaskDegradesTheNodeForTheHold() {
+    assertThat(judge("INFO: task python:1234 blocked for more than 120 seconds.")).singleElement().satisfies(f -> {
+      assertThat(f.state()).as("hung task").isEqualTo(HealthState.HEALTH_STATE_DEGRADED);
+      assertThat(f.message()).contains("clears after 1 h");
+    });
+  }
+
+  @Test
+  void aConnectxWhoseHealthRecoveryFailedIsUnhealthyUntilReboot() {
+    assertThat(judge("mlx5_core 0000:61:00.1: mlx5_health_try_recover:381:(pid 1): health recovery flow aborted, PCI reads"
+        + " still not working")).singleElement().satisfies(f -> {
+          assertThat(f.state()).isEqualTo(HealthState.HEALTH_STATE_UNHEALTHY);
+          assertThat(f.component().getPciBusId()).isEqualTo("00000000:61:00.1");
+          assertThat(f.message()).contains("clears on reboot");
+        });
+    assertThat(judge("mlx5_core 0000:1a:00.0: poll_health:800:(pid 0): Fatal error 1 detected"))
+        .extracting(Finding::state).as("health trouble the recovery may still fix").containsExactly(HealthState.HEALTH_STATE_DEGRADED);
+  }
+
+  @Test
+  void uncorrectedMemoryErrorsDegradeTheNodeAndCorrectedOnesAloneDoNot() {
+    assertThat(judge("EDAC MC0: 1 CE memory read error on CPU_SrcID#0_MC#0_Chan#0_DIMM#0 (channel:0 slot:0 page:0x52f3e"
+        + " offset:0x0 grain:32 syndrome:0x0)", "mce: [Hardware Error]: Machine check events logged",
+        "mce: [Hardware Error]: CPU 0: Machine Check: 0 Bank 17: 8c00004000010090",
+        "{1}[Hardware Error]: event severity: corrected")).isEmpty();
+    assertThat(judge("EDAC MC0: 1 UE memory read error on CPU_SrcID#0_MC#0_Chan#1_DIMM#0 (channel:1 slot:0 page:0x1af4c6e"
+        + " offset:0x400 grain:32)")).singleElement().satisfies(f -> {
+          assertThat(f.state()).isEqualTo(HealthState.HEALTH_STATE_DEGRADED);
+          assertThat(f.component().getKind().name()).isEqualTo("COMPONENT_KIND_NODE");
+        });
+  }
+
+  @Test
+  void mediumErrorsDegradeTheNode() {
+    assertThat(judge("critical medium error, dev sdb, sector 1953525160 op 0x0:(READ) flags 0x80700 phys_seg 1 prio class 2",
+        "Buffer I/O error on dev sdb1, logical block 244190208, async page read"))
+        .extracting(Finding::state).containsExactly(HealthState.HEALTH_STATE_DEGRADED, HealthState.HEALTH_STATE_DEGRADED);
+  }
+
+  @Test
+  void theCurrentAerWordingIsJudgedLikeTheOld() {
+    assertThat(judge("pcieport 0000:00:01.0: AER: Uncorrectable (Fatal) error message received from 0000:3b:00.0"))
+        .singleElement().satisfies(f -> {
+          assertThat(f.state()).isEqualTo(HealthState.HEALTH_STATE_UNHEALTHY);
+          assertThat(f.component().getPciBusId()).isEqualTo("00000000:3B:00.0");
+        });
+    assertThat(judge("pcieport 0000:00:1c.0: AER: Multiple Uncorrectable (Non-Fatal) error message received from 0000:73:00.1"))
+        .extracting(Finding::state).containsExactly(HealthState.HEALTH_STATE_DEGRADED);
+  }
+
+  @Test
+  void aGpuFallenOffTheBusInTheCurrentWordingIsUnhealthy() {
+    assertThat(judge("NVRM: The NVIDIA GPU 0000:3b:00.0 (PCI ID: 10de:2330) installed in this system has fallen off the bus"
+        + " and is not responding to commands.")).singleElement().satisfies(f -> {
+          assertThat(f.state()).isEqualTo(HealthState.HEALTH_STATE_UNHEALTHY);
+          assertThat(f.action()).isEqualTo(SuggestedAction.SUGGESTED_ACTION_REBOOT_NODE);
+          assertThat(f.component().getKind().name()).isEqualTo("COMPONENT_KIND_GPU");
+          assertThat(f.component().getPciBusId()).isEqualTo("00000000:3B:00.0");
+        });
+  }
 }
