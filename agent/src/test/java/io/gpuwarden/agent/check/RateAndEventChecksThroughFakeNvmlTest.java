@@ -9,6 +9,7 @@ import io.gpuwarden.agent.HostMonitor;
 import io.gpuwarden.agent.TestClock;
 import io.gpuwarden.agent.logs.LogConfig;
 import io.gpuwarden.nvml.NvlinkErrorCounter;
+import io.gpuwarden.nvml.fake.FakeDriverProfile;
 import io.gpuwarden.nvml.fake.FakeNvmlState;
 import io.gpuwarden.proto.v1.CheckResult;
 import io.gpuwarden.proto.v1.HealthState;
@@ -26,11 +27,16 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The checks that need time (error rates) or NVML events (Xid), through the fake library: a clock
- * the test moves for rates, and Xid events injected into the fake while the monitor waits for them.
+ * The checks that need time (error rates) or NVML events (Xid), through the fake library of every
+ * driver profile: a clock the test moves for rates, and Xid events injected into the fake while the
+ * monitor waits for them.
  */
+@ParameterizedClass(name = "{0}")
+@EnumSource(FakeDriverProfile.class)
 class RateAndEventChecksThroughFakeNvmlTest {
   @TempDir
   Path dir;
@@ -38,6 +44,17 @@ class RateAndEventChecksThroughFakeNvmlTest {
   private final TestClock now = TestClock.at(Instant.parse("2026-11-22T10:00:00Z"));
   private final Clock clock = now;
   private HostMonitor monitor;
+  private final FakeDriverProfile profile;
+  private FakeNvmlState current;
+
+  RateAndEventChecksThroughFakeNvmlTest(FakeDriverProfile profile) {
+    this.profile = profile;
+    this.current = healthy();
+  }
+
+  private FakeNvmlState healthy() {
+    return FakeNvml.example("h100-8gpu-healthy", profile);
+  }
 
   @BeforeEach
   void bootId() throws Exception {
@@ -52,7 +69,7 @@ class RateAndEventChecksThroughFakeNvmlTest {
   }
 
   private HostMonitor open(boolean events) {
-    AgentConfig config = AgentConfig.builder().nodeId("n1").nvmlLibrary(FakeNvml.library())
+    AgentConfig config = AgentConfig.builder().nodeId("n1").nvmlLibrary(FakeNvml.library(profile))
         .bootIdFile(dir.resolve("boot_id")).stateDir(dir.resolve("state")).sysfsRoot(dir.resolve("no-sysfs")).logs(LogConfig.none()).build();
     monitor = HostMonitor.open(config, clock, events, () -> {});
     return monitor;
@@ -64,11 +81,11 @@ class RateAndEventChecksThroughFakeNvmlTest {
 
   @Test
   void nvlinkErrorRateAboveTheLimitIsDegradedBelowItHealthy() {
-    FakeNvml.write(FakeNvml.healthyH100());
+    FakeNvml.write(healthy());
     open(false);
     cycle();
     now.set(now.get().plusSeconds(30));
-    FakeNvml.write(FakeNvml.healthyH100().toBuilder().gpu(2, g -> g.nvlinkErrors(4, NvlinkErrorCounter.DL_CRC_FLIT, 60_000)).build());
+    FakeNvml.write(healthy().toBuilder().gpu(2, g -> g.nvlinkErrors(4, NvlinkErrorCounter.DL_CRC_FLIT, 60_000)).build());
     CheckResult crc = cycle().get("nvlink");
     assertThat(crc.getState()).isEqualTo(HealthState.HEALTH_STATE_DEGRADED);
     assertThat(crc.getReasons(0).getMessage()).contains("NVLink 4").contains("2000 CRC errors/s");
@@ -80,20 +97,19 @@ class RateAndEventChecksThroughFakeNvmlTest {
 
   @Test
   void pcieReplayRateAboveEightPerMinuteIsDegraded() {
-    FakeNvml.write(FakeNvml.healthyH100());
+    FakeNvml.write(healthy());
     open(false);
     cycle();
     now.set(now.get().plusSeconds(60));
-    FakeNvml.write(FakeNvml.healthyH100().toBuilder().gpu(1, g -> g.pcieReplayCounter(5)).build());
+    FakeNvml.write(healthy().toBuilder().gpu(1, g -> g.pcieReplayCounter(5)).build());
     assertThat(cycle().get("pcie").getState()).as("5/min is within DCGM's 8/min").isEqualTo(HealthState.HEALTH_STATE_HEALTHY);
     now.set(now.get().plusSeconds(30));
-    FakeNvml.write(FakeNvml.healthyH100().toBuilder().gpu(1, g -> g.pcieReplayCounter(100)).build());
+    FakeNvml.write(healthy().toBuilder().gpu(1, g -> g.pcieReplayCounter(100)).build());
     CheckResult r = cycle().get("pcie");
     assertThat(r.getState()).isEqualTo(HealthState.HEALTH_STATE_DEGRADED);
     assertThat(r.getReasons(0).getMessage()).contains("PCIe replays at");
   }
 
-  private FakeNvmlState current = FakeNvml.healthyH100();
 
   /** Appends an Xid event to the state file; event ids must grow, so events accumulate. */
   private void injectXid(int gpu, int xid) {
@@ -113,7 +129,7 @@ class RateAndEventChecksThroughFakeNvmlTest {
 
   @Test
   void resetClassXidFromNvmlEventsIsUnhealthyWithReset() {
-    FakeNvml.write(FakeNvml.healthyH100());
+    FakeNvml.write(healthy());
     open(true);
     await().atMost(Duration.ofSeconds(5)).until(() -> monitor.xidEventGpus() == 8);
     injectXid(3, 48);
@@ -125,7 +141,7 @@ class RateAndEventChecksThroughFakeNvmlTest {
 
   @Test
   void nvlink5XidIsDegradedAndApplicationXidLeavesTheGpuHealthy() {
-    FakeNvml.write(FakeNvml.healthyH100());
+    FakeNvml.write(healthy());
     open(true);
     await().atMost(Duration.ofSeconds(5)).until(() -> monitor.xidEventGpus() == 8);
     injectXid(1, 13);
@@ -144,7 +160,7 @@ class RateAndEventChecksThroughFakeNvmlTest {
 
   @Test
   void gpusWithoutXidEventSupportRegisterNothingAndStayHealthy() {
-    FakeNvmlState noEvents = FakeNvml.healthyH100();
+    FakeNvmlState noEvents = healthy();
     FakeNvmlState.Builder b = noEvents.toBuilder();
     for (int i = 0; i < 8; i++) {
       b.gpu(i, g -> g.supportedEventTypes(0));
