@@ -139,8 +139,22 @@ class CheckCommandTest {
     assertThat(text).contains("ecc                HEALTHY").contains("nvlink             HEALTHY");
   }
 
+  /**
+   * Runs {@code agent check} on a copy of {@code fixture} whose records are stamped as logged just
+   * now: {@code agent check} turns a record's monotonic time into wall time with this host's boot
+   * time, and an ERROR match older than the one-hour hold has already cleared.
+   */
   private int checkKernelLog(String fixture) throws Exception {
-    Path kmsg = Path.of(CheckCommandTest.class.getResource(fixture).toURI());
+    Path source = Path.of(CheckCommandTest.class.getResource(fixture).toURI());
+    long uptimeMicros = (long) (Double.parseDouble(Files.readString(Path.of("/proc/uptime")).split(" ")[0]) * 1_000_000);
+    StringBuilder recent = new StringBuilder();
+    for (String line : Files.readAllLines(source)) {
+      String[] f = line.split(",", 4);
+      boolean record = !line.startsWith(" ") && f.length == 4 && f[2].chars().allMatch(Character::isDigit);
+      recent.append(record ? f[0] + "," + f[1] + "," + Math.max(0, uptimeMicros - 1_000_000) + "," + f[3] : line).append('\n');
+    }
+    Path kmsg = dir.resolve("recent.kmsg");
+    Files.writeString(kmsg, recent);
     return check(FakeNvml.healthyH100(), "--kmsg", kmsg.toString(), "--sysfs-root", dir.resolve("no-sysfs").toString());
   }
 
