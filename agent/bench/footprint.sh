@@ -23,7 +23,7 @@ work=$(mktemp -d)
 trap 'kill $agent $collector $logger 2>/dev/null || true; rm -rf "$work"' EXIT
 
 port=$(( 20000 + RANDOM % 20000 ))
-java -XX:+UseSerialGC -jar collector/target/gpuwarden-collector.jar collector --listen "127.0.0.1:$port" \
+java -XX:+UseSerialGC -jar cli/target/gpuwarden-collector.jar collector --listen "127.0.0.1:$port" \
   --data-dir "$work/collector" --metrics-listen none > "$work/collector.log" 2>&1 &
 collector=$!
 echo "boot-footprint" > "$work/boot_id"

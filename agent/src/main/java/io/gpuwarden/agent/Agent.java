@@ -1,6 +1,7 @@
 package io.gpuwarden.agent;
 
-import io.gpuwarden.agent.source.ProtoTime;
+import io.gpuwarden.common.Version;
+import io.gpuwarden.common.ProtoTime;
 import io.gpuwarden.agent.uplink.Backoff;
 import io.gpuwarden.agent.uplink.CollectorTargets;
 import io.gpuwarden.agent.uplink.IngestUplink;
@@ -151,7 +152,7 @@ public final class Agent implements AutoCloseable {
         .setCluster(config.cluster())
         .putAllLabels(config.labels())
         .setBootId(monitor.bootId())
-        .setAgentVersion(AgentVersion.get())
+        .setAgentVersion(Version.get())
         .setInventory(Inventory.newBuilder().setDriver(monitor.driver()).addAllGpus(monitor.inventory())
             .addAllInfinibandPorts(monitor.infinibandInventory()))
         .setStreamId(spool.streamId())

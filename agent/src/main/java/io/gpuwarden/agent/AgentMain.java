@@ -1,10 +1,11 @@
 package io.gpuwarden.agent;
 
+import io.gpuwarden.common.Logging;
 import io.gpuwarden.agent.cli.ByteSizeConverter;
-import io.gpuwarden.agent.cli.DurationConverter;
+import io.gpuwarden.common.cli.DurationConverter;
 import io.gpuwarden.agent.cli.CheckCommand;
 import io.gpuwarden.agent.cli.HostOptions;
-import io.gpuwarden.agent.cli.TlsOptions;
+import io.gpuwarden.common.cli.TlsOptions;
 import io.gpuwarden.agent.cli.YamlConfigDefaults;
 import io.gpuwarden.agent.tls.UplinkSecurity;
 import io.gpuwarden.agent.uplink.SpoolConfig;
@@ -24,7 +25,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "gpuwarden agent",
     mixinStandardHelpOptions = true,
-    versionProvider = AgentMain.Version.class,
+    versionProvider = AgentMain.VersionProvider.class,
     sortOptions = false,
     description = {
         "Samples this host's GPUs through NVML and streams the telemetry to a gpuwarden collector.",
@@ -178,10 +179,10 @@ public final class AgentMain implements Callable<Integer> {
   }
 
   /** Prints the agent version. */
-  static final class Version implements CommandLine.IVersionProvider {
+  static final class VersionProvider implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      return new String[] {"gpuwarden agent " + AgentVersion.get()};
+      return new String[] {"gpuwarden agent " + io.gpuwarden.common.Version.get()};
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.gpuwarden.agent;
 
+import io.gpuwarden.common.Version;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,7 +37,7 @@ public record StartupReport(String summary, List<String> problems) {
     String gpus = monitor.nvmlFailure().isPresent() ? "no GPUs (NVML unusable)"
         : monitor.inventory().size() + " GPUs (driver " + monitor.driver().getDriverVersion() + ", CUDA "
             + monitor.driver().getCudaDriverVersion() + "), Xid events from " + monitor.xidEventGpus() + " GPUs";
-    String summary = "gpuwarden agent " + AgentVersion.get() + " node=" + config.nodeId() + " pool=" + config.pool()
+    String summary = "gpuwarden agent " + Version.get() + " node=" + config.nodeId() + " pool=" + config.pool()
         + " boot=" + monitor.bootId() + ": " + gpus
         + "; " + monitor.infinibandInventory().size() + " InfiniBand ports under " + config.sysfsRoot()
         + "; logs " + (monitor.logSources().isEmpty() ? "none" : String.join(", ", monitor.logSources()))

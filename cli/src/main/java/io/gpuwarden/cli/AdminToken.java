@@ -1,4 +1,4 @@
-package io.gpuwarden.collector.cli;
+package io.gpuwarden.cli;
 
 import io.grpc.ClientInterceptor;
 import io.grpc.Metadata;

@@ -1,8 +1,8 @@
-package io.gpuwarden.collector.cli;
+package io.gpuwarden.cli;
 
-import io.gpuwarden.agent.cli.DurationConverter;
-import io.gpuwarden.agent.cli.TlsOptions;
-import io.gpuwarden.agent.tls.ClientTls;
+import io.gpuwarden.common.cli.DurationConverter;
+import io.gpuwarden.common.cli.TlsOptions;
+import io.gpuwarden.common.tls.ClientTls;
 import io.gpuwarden.collector.CollectorConfig;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;

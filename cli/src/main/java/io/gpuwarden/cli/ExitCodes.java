@@ -1,4 +1,4 @@
-package io.gpuwarden.collector.cli;
+package io.gpuwarden.cli;
 
 /** Exit codes of the {@code gpuwarden} client commands, documented in each command's help. */
 public final class ExitCodes {

@@ -1,6 +1,6 @@
-package io.gpuwarden.collector.cli;
+package io.gpuwarden.cli;
 
-import io.gpuwarden.agent.check.CheckRunner;
+import io.gpuwarden.common.Severity;
 import io.gpuwarden.proto.v1.GpuSample;
 import io.gpuwarden.proto.v1.HealthState;
 import io.gpuwarden.proto.v1.Node;
@@ -63,7 +63,7 @@ public final class FleetTable {
   public static String action(Node n) {
     SuggestedAction best = SuggestedAction.SUGGESTED_ACTION_NONE;
     for (Reason r : n.getVerdict().getReasonsList()) {
-      if (CheckRunner.urgency(r.getAction()) > CheckRunner.urgency(best)) {
+      if (Severity.urgency(r.getAction()) > Severity.urgency(best)) {
         best = r.getAction();
       }
     }

@@ -1,24 +1,23 @@
-package io.gpuwarden.collector;
+package io.gpuwarden.cli;
 
-import io.gpuwarden.agent.AgentVersion;
-import io.gpuwarden.agent.Logging;
-import io.gpuwarden.collector.cli.CollectorAddress;
-import io.gpuwarden.collector.cli.CollectorCommand;
-import io.gpuwarden.collector.cli.ExitCodes;
-import io.gpuwarden.collector.cli.NodeCommand;
-import io.gpuwarden.collector.cli.NodesCommand;
-import io.gpuwarden.collector.cli.gate.BudgetCommand;
-import io.gpuwarden.collector.cli.gate.CompleteCommand;
-import io.gpuwarden.collector.cli.gate.GateCommand;
-import io.gpuwarden.collector.cli.gate.HistoryCommand;
-import io.gpuwarden.collector.cli.gate.HoldCommand;
-import io.gpuwarden.collector.cli.gate.LockCommand;
-import io.gpuwarden.collector.cli.gate.NfzCommand;
-import io.gpuwarden.collector.cli.gate.QuarantineCommand;
-import io.gpuwarden.collector.cli.gate.ReleaseCommand;
-import io.gpuwarden.collector.cli.gate.RepairDoneCommand;
-import io.gpuwarden.collector.cli.gate.UnholdCommand;
-import io.gpuwarden.collector.demo.DemoCommand;
+import io.gpuwarden.common.Logging;
+import io.gpuwarden.cli.CollectorAddress;
+import io.gpuwarden.collector.CollectorCommand;
+import io.gpuwarden.cli.ExitCodes;
+import io.gpuwarden.cli.NodeCommand;
+import io.gpuwarden.cli.NodesCommand;
+import io.gpuwarden.cli.gate.BudgetCommand;
+import io.gpuwarden.cli.gate.CompleteCommand;
+import io.gpuwarden.cli.gate.GateCommand;
+import io.gpuwarden.cli.gate.HistoryCommand;
+import io.gpuwarden.cli.gate.HoldCommand;
+import io.gpuwarden.cli.gate.LockCommand;
+import io.gpuwarden.cli.gate.NfzCommand;
+import io.gpuwarden.cli.gate.QuarantineCommand;
+import io.gpuwarden.cli.gate.ReleaseCommand;
+import io.gpuwarden.cli.gate.RepairDoneCommand;
+import io.gpuwarden.cli.gate.UnholdCommand;
+import io.gpuwarden.cli.demo.DemoCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -28,7 +27,7 @@ import picocli.CommandLine.Command;
  * {@code demo}. The {@code ./gpuwarden} launcher sends {@code agent} to the
  * agent jar and everything else here.
  */
-@Command(name = "gpuwarden", mixinStandardHelpOptions = true, versionProvider = GpuwardenMain.Version.class,
+@Command(name = "gpuwarden", mixinStandardHelpOptions = true, versionProvider = GpuwardenMain.VersionProvider.class,
     description = "GPU node health agent and fleet collector.",
     subcommands = {CollectorCommand.class, NodesCommand.class, NodeCommand.class,
         GateCommand.class, LockCommand.class, CompleteCommand.class, ReleaseCommand.class, HoldCommand.class,
@@ -64,10 +63,10 @@ public final class GpuwardenMain implements Runnable {
   }
 
   /** Prints the version. */
-  static final class Version implements CommandLine.IVersionProvider {
+  static final class VersionProvider implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      return new String[] {"gpuwarden " + AgentVersion.get()};
+      return new String[] {"gpuwarden " + io.gpuwarden.common.Version.get()};
     }
   }
 }

@@ -1,4 +1,4 @@
-package io.gpuwarden.collector.cli;
+package io.gpuwarden.cli;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;

@@ -1,4 +1,4 @@
-package io.gpuwarden.collector.cli;
+package io.gpuwarden.cli;
 
 import java.util.ArrayList;
 import java.util.Arrays;

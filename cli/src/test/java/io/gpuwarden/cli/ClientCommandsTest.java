@@ -1,11 +1,11 @@
-package io.gpuwarden.collector.cli;
+package io.gpuwarden.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.util.JsonFormat;
 import io.gpuwarden.collector.CollectorConfig;
 import io.gpuwarden.collector.CollectorServer;
-import io.gpuwarden.collector.GpuwardenMain;
+import io.gpuwarden.cli.GpuwardenMain;
 import io.gpuwarden.collector.fleet.NodeRegistry;
 import io.gpuwarden.proto.v1.AgentHello;
 import io.gpuwarden.proto.v1.GpuInfo;

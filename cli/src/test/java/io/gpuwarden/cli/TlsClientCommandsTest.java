@@ -1,10 +1,10 @@
-package io.gpuwarden.collector.cli;
+package io.gpuwarden.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gpuwarden.collector.CollectorConfig;
 import io.gpuwarden.collector.CollectorServer;
-import io.gpuwarden.collector.GpuwardenMain;
+import io.gpuwarden.cli.GpuwardenMain;
 import io.gpuwarden.collector.security.TestPki;
 import io.gpuwarden.collector.security.TlsConfig;
 import io.gpuwarden.proto.v1.AgentHello;

@@ -1,6 +1,6 @@
-package io.gpuwarden.collector.cli;
+package io.gpuwarden.collector;
 
-import io.gpuwarden.agent.cli.DurationConverter;
+import io.gpuwarden.common.cli.DurationConverter;
 import io.gpuwarden.collector.CollectorConfig;
 import io.gpuwarden.collector.CollectorServer;
 import io.gpuwarden.collector.gate.GateConfig;
@@ -23,6 +23,13 @@ import picocli.CommandLine.Option;
     exitCodeList = {"0:stopped cleanly (143 after SIGTERM, the JVM's convention)", "1:could not start (port in use, gate database unusable, bad admin token file)",
         "2:invalid command line"})
 public final class CollectorCommand implements Callable<Integer> {
+  /** Exit code: stopped cleanly. */
+  public static final int EXIT_OK = 0;
+  /** Exit code: could not start. */
+  public static final int EXIT_START_FAILED = 1;
+  /** Exit code: invalid command line. */
+  public static final int EXIT_USAGE = 2;
+
   @Option(names = "--listen", paramLabel = "HOST:PORT",
       description = "Address to serve gRPC on (default: 0.0.0.0:" + CollectorConfig.DEFAULT_PORT + ").")
   String listen = "0.0.0.0:" + CollectorConfig.DEFAULT_PORT;
@@ -104,7 +111,7 @@ public final class CollectorCommand implements Callable<Integer> {
     int colon = listen.lastIndexOf(':');
     if (colon <= 0 || colon == listen.length() - 1) {
       System.err.println("gpuwarden collector: --listen must be HOST:PORT, got '" + listen + "'");
-      return ExitCodes.USAGE;
+      return EXIT_USAGE;
     }
     CollectorConfig config;
     try {
@@ -137,24 +144,24 @@ public final class CollectorCommand implements Callable<Integer> {
       }
     } catch (IllegalArgumentException e) {
       System.err.println("gpuwarden collector: " + e.getMessage());
-      return ExitCodes.USAGE;
+      return EXIT_USAGE;
     }
     CollectorServer server;
     try {
       server = CollectorServer.create(config, Clock.systemUTC());
     } catch (GateStoreException | IllegalArgumentException e) {
       System.err.println("gpuwarden collector: " + e.getMessage());
-      return 1;
+      return EXIT_START_FAILED;
     }
     try {
       server.start();
     } catch (IOException e) {
       System.err.println("gpuwarden collector: cannot listen on " + listen + ": " + e.getMessage());
-      return 1;
+      return EXIT_START_FAILED;
     }
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "gpuwarden-shutdown"));
     server.blockUntilShutdown();
-    return ExitCodes.OK;
+    return EXIT_OK;
   }
 
   /** Returns the TLS the options ask for, or null for plaintext. */

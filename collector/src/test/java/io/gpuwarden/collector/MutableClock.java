@@ -15,6 +15,21 @@ public final class MutableClock extends Clock {
     this.now = start;
   }
 
+  /** Starts at {@code start}. */
+  public static MutableClock at(Instant start) {
+    return new MutableClock(start);
+  }
+
+  /** Returns the current time. */
+  public Instant get() {
+    return now;
+  }
+
+  /** Sets the time. */
+  public void set(Instant instant) {
+    now = instant;
+  }
+
   /** Moves the clock forward. */
   public void advance(Duration d) {
     now = now.plus(d);

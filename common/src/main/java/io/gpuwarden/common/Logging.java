@@ -1,4 +1,4 @@
-package io.gpuwarden.agent;
+package io.gpuwarden.common;
 
 import java.util.logging.LogManager;
 

@@ -1,4 +1,4 @@
-package io.gpuwarden.agent.source;
+package io.gpuwarden.common;
 
 import com.google.protobuf.Duration;
 import com.google.protobuf.Timestamp;

@@ -1,15 +1,15 @@
-package io.gpuwarden.agent;
+package io.gpuwarden.common;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Properties;
 
-/** The agent's software version, filtered in from the Maven build. */
-public final class AgentVersion {
+/** The software version of every gpuwarden program, filtered in from the Maven build. */
+public final class Version {
   private static final String VERSION = load();
 
-  private AgentVersion() {}
+  private Version() {}
 
   /** Returns the version, e.g. {@code 0.1.0-SNAPSHOT}. */
   public static String get() {
@@ -17,7 +17,7 @@ public final class AgentVersion {
   }
 
   private static String load() {
-    try (InputStream in = AgentVersion.class.getResourceAsStream("version.properties")) {
+    try (InputStream in = Version.class.getResourceAsStream("version.properties")) {
       if (in == null) {
         return "unknown";
       }
@@ -25,7 +25,7 @@ public final class AgentVersion {
       p.load(in);
       return p.getProperty("version", "unknown");
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read agent version resource", e);
+      throw new UncheckedIOException("cannot read the gpuwarden version resource", e);
     }
   }
 }

@@ -1,4 +1,4 @@
-package io.gpuwarden.agent.source;
+package io.gpuwarden.common;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -5,7 +5,7 @@ import io.gpuwarden.agent.check.infiniband.InfinibandCheckConfig;
 import io.gpuwarden.agent.check.xid.XidClearing;
 import io.gpuwarden.agent.check.xid.XidPolicy;
 import io.gpuwarden.agent.check.xid.XidRule;
-import io.gpuwarden.agent.cli.DurationConverter;
+import io.gpuwarden.common.cli.DurationConverter;
 import io.gpuwarden.proto.v1.HealthState;
 import io.gpuwarden.proto.v1.SuggestedAction;
 import java.io.IOException;

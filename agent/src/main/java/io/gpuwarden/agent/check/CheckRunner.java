@@ -1,7 +1,8 @@
 package io.gpuwarden.agent.check;
 
+import io.gpuwarden.common.Severity;
 import com.google.protobuf.Timestamp;
-import io.gpuwarden.agent.source.ProtoTime;
+import io.gpuwarden.common.ProtoTime;
 import io.gpuwarden.proto.v1.CheckResult;
 import io.gpuwarden.proto.v1.HealthState;
 import io.gpuwarden.proto.v1.Reason;
@@ -86,7 +87,7 @@ public final class CheckRunner {
   public static HealthState worst(List<Finding> findings) {
     HealthState worst = HealthState.HEALTH_STATE_HEALTHY;
     for (Finding f : findings) {
-      if (rank(f.state()) > rank(worst)) {
+      if (Severity.rank(f.state()) > Severity.rank(worst)) {
         worst = f.state();
       }
     }
@@ -97,22 +98,11 @@ public final class CheckRunner {
   public static HealthState overall(List<CheckResult> results) {
     HealthState worst = HealthState.HEALTH_STATE_HEALTHY;
     for (CheckResult r : results) {
-      if (rank(r.getState()) > rank(worst)) {
+      if (Severity.rank(r.getState()) > Severity.rank(worst)) {
         worst = r.getState();
       }
     }
     return worst;
-  }
-
-  /** Severity order: HEALTHY 0, DEGRADED 1, UNKNOWN 2, UNHEALTHY 3. */
-  public static int rank(HealthState s) {
-    return switch (s) {
-      case HEALTH_STATE_HEALTHY -> 0;
-      case HEALTH_STATE_DEGRADED -> 1;
-      case HEALTH_STATE_UNKNOWN -> 2;
-      case HEALTH_STATE_UNHEALTHY -> 3;
-      default -> 2;
-    };
   }
 
   /** Returns the most urgent action among the results' reasons (NONE when there is none). */
@@ -120,24 +110,11 @@ public final class CheckRunner {
     SuggestedAction best = SuggestedAction.SUGGESTED_ACTION_NONE;
     for (CheckResult r : results) {
       for (Reason reason : r.getReasonsList()) {
-        if (urgency(reason.getAction()) > urgency(best)) {
+        if (Severity.urgency(reason.getAction()) > Severity.urgency(best)) {
           best = reason.getAction();
         }
       }
     }
     return best;
-  }
-
-  /** Orders actions by urgency: hardware inspection > reboot > reset > fabric > restart app > config > none. */
-  public static int urgency(SuggestedAction a) {
-    return switch (a) {
-      case SUGGESTED_ACTION_HARDWARE_INSPECTION -> 6;
-      case SUGGESTED_ACTION_REBOOT_NODE -> 5;
-      case SUGGESTED_ACTION_RESET_GPU -> 4;
-      case SUGGESTED_ACTION_CHECK_FABRIC -> 3;
-      case SUGGESTED_ACTION_RESTART_APPLICATION -> 2;
-      case SUGGESTED_ACTION_CHECK_CONFIGURATION -> 1;
-      default -> 0;
-    };
   }
 }

@@ -3,7 +3,7 @@ package io.gpuwarden.agent.classify;
 import static java.util.Objects.requireNonNull;
 
 import io.gpuwarden.agent.check.xid.XidEvents;
-import io.gpuwarden.agent.source.ProtoTime;
+import io.gpuwarden.common.ProtoTime;
 import io.gpuwarden.agent.source.kmsg.NvidiaKernelLine;
 import io.gpuwarden.proto.v1.Component;
 import io.gpuwarden.proto.v1.ComponentKind;

@@ -1,11 +1,12 @@
 package io.gpuwarden.agent.cli;
 
+import io.gpuwarden.common.cli.DurationConverter;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import io.gpuwarden.agent.AgentConfig;
 import io.gpuwarden.agent.HostMonitor;
 import io.gpuwarden.agent.check.CheckRunner;
-import io.gpuwarden.agent.source.ProtoTime;
+import io.gpuwarden.common.ProtoTime;
 import io.gpuwarden.proto.v1.CheckResult;
 import io.gpuwarden.proto.v1.HealthState;
 import io.gpuwarden.proto.v1.HostCheckReport;

@@ -1,5 +1,6 @@
 package io.gpuwarden.agent.cli;
 
+import io.gpuwarden.common.cli.DurationConverter;
 import io.gpuwarden.agent.AgentConfig;
 import io.gpuwarden.agent.check.CheckConfig;
 import io.gpuwarden.agent.check.CheckConfigFile;

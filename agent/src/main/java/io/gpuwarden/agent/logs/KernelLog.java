@@ -3,7 +3,7 @@ package io.gpuwarden.agent.logs;
 import static java.util.Objects.requireNonNull;
 
 import io.gpuwarden.agent.classify.LogClassifier;
-import io.gpuwarden.agent.source.ProtoTime;
+import io.gpuwarden.common.ProtoTime;
 import io.gpuwarden.agent.source.SourceErrorTracker;
 import io.gpuwarden.agent.source.kmsg.KmsgReader;
 import io.gpuwarden.agent.source.kmsg.KmsgRecord;

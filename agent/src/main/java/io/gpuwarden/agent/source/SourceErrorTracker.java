@@ -1,5 +1,6 @@
 package io.gpuwarden.agent.source;
 
+import io.gpuwarden.common.ProtoTime;
 import io.gpuwarden.proto.v1.Component;
 import io.gpuwarden.proto.v1.ComponentKind;
 import io.gpuwarden.proto.v1.Event;

@@ -1,5 +1,6 @@
 package io.gpuwarden.agent.tls;
 
+import io.gpuwarden.common.tls.ClientTls;
 import static java.util.Objects.requireNonNull;
 
 import io.grpc.Channel;

@@ -1,6 +1,6 @@
 package io.gpuwarden.agent.uplink;
 
-import io.gpuwarden.agent.source.ProtoTime;
+import io.gpuwarden.common.ProtoTime;
 import io.gpuwarden.proto.v1.AgentHello;
 import io.gpuwarden.proto.v1.IngestRequest;
 import io.gpuwarden.proto.v1.IngestResponse;

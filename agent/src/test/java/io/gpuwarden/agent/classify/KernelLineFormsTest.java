@@ -62,7 +62,7 @@ class KernelLineFormsTest {
         + " installed in this system has fallen off the bus and is not responding to commands.");
     assertThat(events.get(0).getLogMatch().getFieldsMap()).containsEntry("pciid", "10de:2330");
     assertThat(events.get(0).getTime()).as("time of the first part").isEqualTo(
-        io.gpuwarden.agent.source.ProtoTime.of(KernelLineForms.BOOT.plusMillis(5000)));
+        io.gpuwarden.common.ProtoTime.of(KernelLineForms.BOOT.plusMillis(5000)));
   }
 
   @Test

@@ -1,4 +1,4 @@
-package io.gpuwarden.collector.demo;
+package io.gpuwarden.cli.demo;
 
 import java.io.IOException;
 import java.nio.file.Path;

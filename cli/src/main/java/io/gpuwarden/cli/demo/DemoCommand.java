@@ -1,10 +1,10 @@
-package io.gpuwarden.collector.demo;
+package io.gpuwarden.cli.demo;
 
-import io.gpuwarden.agent.cli.DurationConverter;
+import io.gpuwarden.common.cli.DurationConverter;
 import io.gpuwarden.collector.CollectorConfig;
 import io.gpuwarden.collector.CollectorServer;
-import io.gpuwarden.collector.cli.ExitCodes;
-import io.gpuwarden.collector.cli.FleetTable;
+import io.gpuwarden.cli.ExitCodes;
+import io.gpuwarden.cli.FleetTable;
 import io.gpuwarden.collector.gate.ReleaseGate;
 import io.gpuwarden.nvml.EccCounterType;
 import io.gpuwarden.nvml.MemoryErrorType;

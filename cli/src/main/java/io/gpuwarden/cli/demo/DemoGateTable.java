@@ -1,7 +1,7 @@
-package io.gpuwarden.collector.demo;
+package io.gpuwarden.cli.demo;
 
-import io.gpuwarden.collector.cli.TextTable;
-import io.gpuwarden.collector.cli.gate.GateTable;
+import io.gpuwarden.cli.TextTable;
+import io.gpuwarden.cli.gate.GateTable;
 import io.gpuwarden.proto.v1.Budget;
 import io.gpuwarden.proto.v1.GateState;
 import io.gpuwarden.proto.v1.GateStatus;

@@ -1,4 +1,4 @@
-package io.gpuwarden.collector.demo;
+package io.gpuwarden.cli.demo;
 
 import io.gpuwarden.collector.gate.ReleaseGate;
 import io.gpuwarden.proto.v1.GateState;

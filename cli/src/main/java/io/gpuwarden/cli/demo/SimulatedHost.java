@@ -1,4 +1,4 @@
-package io.gpuwarden.collector.demo;
+package io.gpuwarden.cli.demo;
 
 import io.gpuwarden.nvml.ClockType;
 import io.gpuwarden.nvml.fake.FakeGpu;

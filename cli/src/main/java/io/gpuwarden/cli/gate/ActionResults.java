@@ -1,6 +1,6 @@
-package io.gpuwarden.collector.cli.gate;
+package io.gpuwarden.cli.gate;
 
-import io.gpuwarden.collector.cli.ExitCodes;
+import io.gpuwarden.cli.ExitCodes;
 import io.gpuwarden.proto.v1.NodeActionOutcome;
 import io.gpuwarden.proto.v1.NodeActionResult;
 import java.util.List;

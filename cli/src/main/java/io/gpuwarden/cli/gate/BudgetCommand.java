@@ -1,8 +1,8 @@
-package io.gpuwarden.collector.cli.gate;
+package io.gpuwarden.cli.gate;
 
-import io.gpuwarden.collector.cli.AdminToken;
-import io.gpuwarden.collector.cli.CollectorAddress;
-import io.gpuwarden.collector.cli.ExitCodes;
+import io.gpuwarden.cli.AdminToken;
+import io.gpuwarden.cli.CollectorAddress;
+import io.gpuwarden.cli.ExitCodes;
 import io.gpuwarden.proto.v1.GetBudgetsRequest;
 import io.gpuwarden.proto.v1.GetBudgetsResponse;
 import io.gpuwarden.proto.v1.ResetCircuitBreakerRequest;

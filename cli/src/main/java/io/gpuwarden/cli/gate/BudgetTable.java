@@ -1,6 +1,6 @@
-package io.gpuwarden.collector.cli.gate;
+package io.gpuwarden.cli.gate;
 
-import io.gpuwarden.collector.cli.TextTable;
+import io.gpuwarden.cli.TextTable;
 import io.gpuwarden.proto.v1.Budget;
 import java.math.BigDecimal;
 import java.util.List;

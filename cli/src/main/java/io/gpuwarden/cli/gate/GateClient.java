@@ -1,10 +1,10 @@
-package io.gpuwarden.collector.cli.gate;
+package io.gpuwarden.cli.gate;
 
 import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.util.JsonFormat;
-import io.gpuwarden.collector.cli.AdminToken;
-import io.gpuwarden.collector.cli.CollectorAddress;
-import io.gpuwarden.collector.cli.ExitCodes;
+import io.gpuwarden.cli.AdminToken;
+import io.gpuwarden.cli.CollectorAddress;
+import io.gpuwarden.cli.ExitCodes;
 import io.gpuwarden.proto.v1.GateServiceGrpc;
 import io.gpuwarden.proto.v1.GateServiceGrpc.GateServiceBlockingStub;
 import io.gpuwarden.proto.v1.NodeActionResult;

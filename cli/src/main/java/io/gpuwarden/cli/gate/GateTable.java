@@ -1,7 +1,7 @@
-package io.gpuwarden.collector.cli.gate;
+package io.gpuwarden.cli.gate;
 
-import io.gpuwarden.collector.cli.FleetTable;
-import io.gpuwarden.collector.cli.TextTable;
+import io.gpuwarden.cli.FleetTable;
+import io.gpuwarden.cli.TextTable;
 import io.gpuwarden.proto.v1.GateState;
 import io.gpuwarden.proto.v1.GateStatus;
 import io.gpuwarden.proto.v1.LockInfo;

@@ -1,7 +1,7 @@
-package io.gpuwarden.collector.cli.gate;
+package io.gpuwarden.cli.gate;
 
-import io.gpuwarden.collector.cli.CollectorAddress;
-import io.gpuwarden.collector.cli.ExitCodes;
+import io.gpuwarden.cli.CollectorAddress;
+import io.gpuwarden.cli.ExitCodes;
 import io.gpuwarden.proto.v1.GetHistoryRequest;
 import io.gpuwarden.proto.v1.GetHistoryResponse;
 import java.time.Instant;

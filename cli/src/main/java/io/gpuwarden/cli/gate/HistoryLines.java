@@ -1,4 +1,4 @@
-package io.gpuwarden.collector.cli.gate;
+package io.gpuwarden.cli.gate;
 
 import io.gpuwarden.proto.v1.GateTransition;
 import io.gpuwarden.proto.v1.HistoryEntry;

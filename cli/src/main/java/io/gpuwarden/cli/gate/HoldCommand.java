@@ -1,7 +1,7 @@
-package io.gpuwarden.collector.cli.gate;
+package io.gpuwarden.cli.gate;
 
-import io.gpuwarden.collector.cli.AdminToken;
-import io.gpuwarden.collector.cli.CollectorAddress;
+import io.gpuwarden.cli.AdminToken;
+import io.gpuwarden.cli.CollectorAddress;
 import io.gpuwarden.proto.v1.HoldRequest;
 import io.gpuwarden.proto.v1.HoldResponse;
 import java.util.concurrent.Callable;

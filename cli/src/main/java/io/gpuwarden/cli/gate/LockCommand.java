@@ -1,9 +1,9 @@
-package io.gpuwarden.collector.cli.gate;
+package io.gpuwarden.cli.gate;
 
-import io.gpuwarden.agent.cli.DurationConverter;
-import io.gpuwarden.collector.cli.AdminToken;
-import io.gpuwarden.collector.cli.CollectorAddress;
-import io.gpuwarden.collector.cli.ExitCodes;
+import io.gpuwarden.common.cli.DurationConverter;
+import io.gpuwarden.cli.AdminToken;
+import io.gpuwarden.cli.CollectorAddress;
+import io.gpuwarden.cli.ExitCodes;
 import io.gpuwarden.proto.v1.LockRequest;
 import io.gpuwarden.proto.v1.LockResponse;
 import io.gpuwarden.proto.v1.NodeActionOutcome;

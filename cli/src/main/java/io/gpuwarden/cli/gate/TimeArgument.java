@@ -1,6 +1,6 @@
-package io.gpuwarden.collector.cli.gate;
+package io.gpuwarden.cli.gate;
 
-import io.gpuwarden.agent.cli.DurationConverter;
+import io.gpuwarden.common.cli.DurationConverter;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;

@@ -1,4 +1,4 @@
-package io.gpuwarden.collector.demo;
+package io.gpuwarden.cli.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

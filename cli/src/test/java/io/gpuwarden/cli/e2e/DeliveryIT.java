@@ -1,4 +1,4 @@
-package io.gpuwarden.collector.e2e;
+package io.gpuwarden.cli.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;

@@ -1,4 +1,4 @@
-package io.gpuwarden.collector.e2e;
+package io.gpuwarden.cli.e2e;
 
 import io.gpuwarden.agent.AgentConfig;
 import io.gpuwarden.agent.FakeNvml;

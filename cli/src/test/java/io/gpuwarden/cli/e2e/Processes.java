@@ -1,4 +1,4 @@
-package io.gpuwarden.collector.e2e;
+package io.gpuwarden.cli.e2e;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -19,7 +19,7 @@ final class Processes {
   }
 
   static Path collectorJar() {
-    return home().resolve("collector/target/gpuwarden-collector.jar");
+    return home().resolve("cli/target/gpuwarden-collector.jar");
   }
 
   static String java() {

@@ -1,11 +1,11 @@
-package io.gpuwarden.collector.e2e;
+package io.gpuwarden.cli.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.gpuwarden.agent.Agent;
 import io.gpuwarden.agent.FakeNvml;
-import io.gpuwarden.agent.tls.ClientTls;
+import io.gpuwarden.common.tls.ClientTls;
 import io.gpuwarden.agent.tls.UplinkSecurity;
 import io.gpuwarden.agent.uplink.IngestUplink;
 import io.gpuwarden.collector.CollectorConfig;

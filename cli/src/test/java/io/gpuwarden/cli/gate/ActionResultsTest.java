@@ -1,8 +1,8 @@
-package io.gpuwarden.collector.cli.gate;
+package io.gpuwarden.cli.gate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.gpuwarden.collector.cli.ExitCodes;
+import io.gpuwarden.cli.ExitCodes;
 import io.gpuwarden.proto.v1.GateState;
 import io.gpuwarden.proto.v1.GateStatus;
 import io.gpuwarden.proto.v1.NodeActionOutcome;

@@ -1,9 +1,9 @@
-package io.gpuwarden.collector.cli.gate;
+package io.gpuwarden.cli.gate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.gpuwarden.collector.cli.AdminToken;
+import io.gpuwarden.cli.AdminToken;
 import io.gpuwarden.proto.v1.GateServiceGrpc;
 import io.gpuwarden.proto.v1.GetGateRequest;
 import io.grpc.CallOptions;

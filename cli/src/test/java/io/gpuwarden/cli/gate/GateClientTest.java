@@ -1,4 +1,4 @@
-package io.gpuwarden.collector.cli.gate;
+package io.gpuwarden.cli.gate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

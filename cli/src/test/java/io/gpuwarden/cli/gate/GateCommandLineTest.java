@@ -1,8 +1,8 @@
-package io.gpuwarden.collector.cli.gate;
+package io.gpuwarden.cli.gate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.gpuwarden.collector.GpuwardenMain;
+import io.gpuwarden.cli.GpuwardenMain;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package io.gpuwarden.collector.cli.gate;
+package io.gpuwarden.cli.gate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.google.protobuf.util.JsonFormat;
 import io.gpuwarden.collector.CollectorConfig;
 import io.gpuwarden.collector.CollectorServer;
-import io.gpuwarden.collector.GpuwardenMain;
+import io.gpuwarden.cli.GpuwardenMain;
 import io.gpuwarden.collector.gate.GateConfig;
 import io.gpuwarden.proto.v1.AgentHello;
 import io.gpuwarden.proto.v1.CheckResult;

@@ -1,7 +1,7 @@
 package io.gpuwarden.collector.fleet;
 
+import io.gpuwarden.common.Severity;
 import com.google.protobuf.Timestamp;
-import io.gpuwarden.agent.check.CheckRunner;
 import io.gpuwarden.collector.verdict.PoolExpectation;
 import io.gpuwarden.collector.verdict.StragglerConfig;
 import io.gpuwarden.collector.verdict.StragglerDetector;
@@ -120,7 +120,7 @@ public final class StalenessVerdict {
     HealthState worst = HealthState.HEALTH_STATE_HEALTHY;
     List<Reason> reasons = new ArrayList<>();
     for (CheckResult check : checks) {
-      if (CheckRunner.rank(check.getState()) > CheckRunner.rank(worst)) {
+      if (Severity.rank(check.getState()) > Severity.rank(worst)) {
         worst = check.getState();
       }
       if (check.getState() != HealthState.HEALTH_STATE_HEALTHY) {
@@ -135,7 +135,7 @@ public final class StalenessVerdict {
       }
       collectorSide.addAll(stragglers.judge(view.getPool(), view.getNodeId(), now));
       for (Reason r : collectorSide) {
-        if (CheckRunner.rank(r.getState()) > CheckRunner.rank(worst)) {
+        if (Severity.rank(r.getState()) > Severity.rank(worst)) {
           worst = r.getState();
         }
         reasons.add(r);

@@ -759,7 +759,7 @@ public final class ReleaseGate implements AutoCloseable {
 
   private VerificationProgress verification(Instant now) {
     return VerificationProgress.newBuilder().setStartedAt(ts(now)).setDeadline(ts(now.plus(config.verifyTimeout())))
-        .setSoak(io.gpuwarden.agent.source.ProtoTime.of(config.soak()))
+        .setSoak(io.gpuwarden.common.ProtoTime.of(config.soak()))
         .build();
   }
 

@@ -44,7 +44,7 @@ public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase
     this.registry = registry;
     this.collectorId = collectorId;
     this.acks = acks;
-    this.staleAfter = io.gpuwarden.agent.source.ProtoTime.of(staleAfter);
+    this.staleAfter = io.gpuwarden.common.ProtoTime.of(staleAfter);
   }
 
   @Override

@@ -2,7 +2,7 @@ package io.gpuwarden.collector.security;
 
 import static java.util.Objects.requireNonNull;
 
-import io.gpuwarden.agent.tls.PemKeys;
+import io.gpuwarden.common.tls.PemKeys;
 import io.grpc.netty.GrpcSslContexts;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;

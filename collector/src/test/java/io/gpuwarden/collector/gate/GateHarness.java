@@ -1,6 +1,6 @@
 package io.gpuwarden.collector.gate;
 
-import io.gpuwarden.agent.TestClock;
+import io.gpuwarden.collector.MutableClock;
 import io.gpuwarden.collector.fleet.NodeRegistry;
 import io.gpuwarden.collector.fleet.StalenessVerdict;
 import io.gpuwarden.proto.v1.AgentHello;
@@ -30,7 +30,7 @@ import java.util.Map;
 final class GateHarness implements AutoCloseable {
   static final Duration STALE_AFTER = Duration.ofSeconds(10);
 
-  final TestClock now = TestClock.at(Instant.parse("2026-11-30T10:00:00Z"));
+  final MutableClock now = MutableClock.at(Instant.parse("2026-11-30T10:00:00Z"));
   final Clock clock = now;
   final Path dir;
   final GateConfig config;

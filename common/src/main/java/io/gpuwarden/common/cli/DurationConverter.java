@@ -1,4 +1,4 @@
-package io.gpuwarden.agent.cli;
+package io.gpuwarden.common.cli;
 
 import java.time.Duration;
 import java.time.format.DateTimeParseException;

@@ -1,6 +1,6 @@
-package io.gpuwarden.agent.cli;
+package io.gpuwarden.common.cli;
 
-import io.gpuwarden.agent.tls.ClientTls;
+import io.gpuwarden.common.tls.ClientTls;
 import java.nio.file.Path;
 import java.util.Optional;
 import picocli.CommandLine.Option;

@@ -1,4 +1,4 @@
-package io.gpuwarden.agent.tls;
+package io.gpuwarden.common.tls;
 
 import static java.util.Objects.requireNonNull;
 

@@ -1,4 +1,4 @@
-package io.gpuwarden.agent.tls;
+package io.gpuwarden.common.tls;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

@@ -1,4 +1,4 @@
-package io.gpuwarden.agent.cli;
+package io.gpuwarden.common.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package io.gpuwarden.agent.tls;
+package io.gpuwarden.common.tls;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

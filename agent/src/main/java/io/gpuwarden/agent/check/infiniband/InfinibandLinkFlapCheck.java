@@ -1,5 +1,6 @@
 package io.gpuwarden.agent.check.infiniband;
 
+import io.gpuwarden.common.Severity;
 import static java.util.Objects.requireNonNull;
 
 import io.gpuwarden.agent.check.CheckRunner;
@@ -113,6 +114,6 @@ public final class InfinibandLinkFlapCheck implements InfinibandCheck {
   }
 
   private static HealthState worse(HealthState a, HealthState b) {
-    return CheckRunner.rank(a) >= CheckRunner.rank(b) ? a : b;
+    return Severity.rank(a) >= Severity.rank(b) ? a : b;
   }
 }

@@ -1,7 +1,7 @@
 package io.gpuwarden.agent.check.xid;
 
 import io.gpuwarden.agent.check.HostSnapshot;
-import io.gpuwarden.agent.source.ProtoTime;
+import io.gpuwarden.common.ProtoTime;
 import io.gpuwarden.proto.v1.Component;
 import io.gpuwarden.proto.v1.Event;
 import io.gpuwarden.proto.v1.EventSeverity;

@@ -1,6 +1,6 @@
 package io.gpuwarden.agent.source.infiniband;
 
-import io.gpuwarden.agent.source.ProtoTime;
+import io.gpuwarden.common.ProtoTime;
 import io.gpuwarden.proto.v1.InfinibandPortInfo;
 import io.gpuwarden.proto.v1.InfinibandPortSample;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package io.gpuwarden.agent.source.nvml;
 
-import io.gpuwarden.agent.source.ProtoTime;
+import io.gpuwarden.common.ProtoTime;
 import io.gpuwarden.nvml.ClockType;
 import io.gpuwarden.nvml.EccCounterType;
 import io.gpuwarden.nvml.FieldRequest;

@@ -12,7 +12,7 @@ import io.gpuwarden.proto.v1.DriverInfo;
 import io.gpuwarden.proto.v1.Event;
 import io.gpuwarden.proto.v1.GpuInfo;
 import io.gpuwarden.proto.v1.GpuSample;
-import io.gpuwarden.agent.source.ProtoTime;
+import io.gpuwarden.common.ProtoTime;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
