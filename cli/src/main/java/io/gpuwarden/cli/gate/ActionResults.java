@@ -34,10 +34,13 @@ final class ActionResults {
   }
 
   /**
-   * Returns {@link ExitCodes#REFUSED} when any node was refused, {@link ExitCodes#CALL_FAILED} when the collector
+   * Returns {@link ExitCodes#NOT_FOUND} when the gate never saw a node, {@link ExitCodes#REFUSED} when any node was refused, {@link ExitCodes#CALL_FAILED} when the collector
    * answered without a result or with an outcome this client does not know, else {@link ExitCodes#OK} (applied or queued).
    */
   static int exitCode(List<NodeActionResult> results) {
+    if (results.stream().anyMatch(r -> r.getOutcome() == NodeActionOutcome.NODE_ACTION_OUTCOME_NOT_FOUND)) {
+      return ExitCodes.NOT_FOUND;
+    }
     if (results.stream().anyMatch(r -> r.getOutcome() == NodeActionOutcome.NODE_ACTION_OUTCOME_REFUSED)) {
       return ExitCodes.REFUSED;
     }

@@ -151,7 +151,31 @@ public final class GateService extends GateServiceGrpc.GateServiceImplBase {
 
   @Override
   public void getGate(GetGateRequest r, StreamObserver<GetGateResponse> out) {
-    answer(out, () -> GetGateResponse.newBuilder().addAllStatuses(gate.statuses(filter(r.getNodeIdsList(), r.getPool()))).build());
+    answer(out, () -> {
+      List<String> unknown = r.getNodeIdsList().stream().filter(id -> gate.status(id).isEmpty()).distinct().toList();
+      if (!unknown.isEmpty()) {
+        throw Status.NOT_FOUND.withDescription("no such node" + (unknown.size() > 1 ? "s: " : ": ") + String.join(", ", unknown)
+            + " (the gate has never seen " + (unknown.size() > 1 ? "them" : "it") + ")").asRuntimeException();
+      }
+      knownPool(r.getPool(), false);
+      return GetGateResponse.newBuilder().addAllStatuses(gate.statuses(filter(r.getNodeIdsList(), r.getPool()))).build();
+    });
+  }
+
+  /**
+   * Refuses, with NOT_FOUND, a pool no node has reported unless {@code isNew}: a typo in a pool
+   * name would otherwise create a no-fly window or budget that protects nothing.
+   */
+  private void knownPool(String pool, boolean isNew) {
+    if (pool.isEmpty() || isNew) {
+      return;
+    }
+    Set<String> pools = gate.pools();
+    if (!pools.contains(pool)) {
+      throw Status.NOT_FOUND.withDescription("no node has reported pool '" + pool + "'"
+          + (pools.isEmpty() ? "; the gate knows no pool yet" : "; known pools: " + String.join(", ", new java.util.TreeSet<>(pools)))
+          + "; say it is new (new_pool) to set it up before its nodes report").asRuntimeException();
+    }
   }
 
   private static Predicate<GateStatus> filter(List<String> ids, String pool) {
@@ -177,6 +201,7 @@ public final class GateService extends GateServiceGrpc.GateServiceImplBase {
       if (!r.hasStart() || !r.hasEnd()) {
         throw Status.INVALID_ARGUMENT.withDescription("a no-fly window needs a start and an end").asRuntimeException();
       }
+      knownPool(r.getPool(), r.getNewPool());
       return AddNoFlyWindowResponse.newBuilder().setWindow(gate.addWindow(r.getPool(), ReleaseGate.instant(r.getStart()),
           ReleaseGate.instant(r.getEnd()), reason(r.getReason(), "a no-fly window"), actor())).build();
     });
@@ -196,7 +221,12 @@ public final class GateService extends GateServiceGrpc.GateServiceImplBase {
 
   @Override
   public void getBudgets(GetBudgetsRequest r, StreamObserver<GetBudgetsResponse> out) {
-    answer(out, () -> GetBudgetsResponse.newBuilder().addAllBudgets(gate.budgets(r.getPool())).build());
+    answer(out, () -> {
+      if (!r.getPool().isEmpty() && gate.budgets(r.getPool()).isEmpty()) {
+        knownPool(r.getPool(), false);
+      }
+      return GetBudgetsResponse.newBuilder().addAllBudgets(gate.budgets(r.getPool())).build();
+    });
   }
 
   @Override
@@ -205,6 +235,7 @@ public final class GateService extends GateServiceGrpc.GateServiceImplBase {
       if (r.getPool().isBlank()) {
         throw Status.INVALID_ARGUMENT.withDescription("pool is required").asRuntimeException();
       }
+      knownPool(r.getPool(), r.getNewPool());
       return SetBudgetResponse.newBuilder().setBudget(gate.setBudget(r.getPool(), (int) r.getMaxNodesOut(), r.getMaxPercentOut(),
           reason(r.getReason(), "a budget change"), actor())).build();
     });
@@ -212,8 +243,14 @@ public final class GateService extends GateServiceGrpc.GateServiceImplBase {
 
   @Override
   public void resetCircuitBreaker(ResetCircuitBreakerRequest r, StreamObserver<ResetCircuitBreakerResponse> out) {
-    answer(out, () -> ResetCircuitBreakerResponse.newBuilder()
-        .setBudget(gate.resetBreaker(r.getPool(), reason(r.getReason(), "a circuit breaker reset"), actor())).build());
+    answer(out, () -> {
+      if (r.getPool().isBlank()) {
+        throw Status.INVALID_ARGUMENT.withDescription("pool is required").asRuntimeException();
+      }
+      knownPool(r.getPool(), false);
+      return ResetCircuitBreakerResponse.newBuilder()
+          .setBudget(gate.resetBreaker(r.getPool(), reason(r.getReason(), "a circuit breaker reset"), actor())).build();
+    });
   }
 
   @Override

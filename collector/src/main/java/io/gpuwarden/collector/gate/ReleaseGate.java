@@ -641,6 +641,13 @@ public final class ReleaseGate implements AutoCloseable {
     return droppedHistory.get();
   }
 
+  /** Returns the pools of the nodes the gate knows. */
+  public synchronized java.util.Set<String> pools() {
+    java.util.Set<String> out = new java.util.HashSet<>();
+    statuses.values().forEach(x -> out.add(x.getPool()));
+    return out;
+  }
+
   /** Returns the number of queued locks. */
   public synchronized int queued() {
     return queue.size();
@@ -666,11 +673,12 @@ public final class ReleaseGate implements AutoCloseable {
     for (String id : nodeIds) {
       GateStatus s = view.get(id);
       if (s == null) {
-        results.add(refused(id, "no such node: the gate has never seen it (check the node id)", null));
+        results.add(notFound(id));
         continue;
       }
       if (s.getState() != GateState.GATE_STATE_SERVING) {
-        results.add(refused(id, "node is " + word(s.getState()) + " since " + s.getSince().getSeconds() + ": only SERVING nodes can be locked", s));
+        results.add(refused(id, "node is " + word(s.getState()) + " since " + iso(instant(s.getSince()))
+            + ": only SERVING nodes can be locked", s));
         continue;
       }
       if (queue.containsKey(id) || enqueued.containsKey(id)) {
@@ -686,7 +694,7 @@ public final class ReleaseGate implements AutoCloseable {
         String blocked = null;
         if (w.isPresent()) {
           blocked = "pool " + s.getPool() + " is in no-fly window " + w.get().getId() + " (" + w.get().getReason() + ") until "
-              + w.get().getEnd().getSeconds();
+              + iso(instant(w.get().getEnd()));
           NoFlyWindow counted = windowCounters.getOrDefault(w.get().getId(), w.get());
           counted = counted.toBuilder().setRefusedLocks(counted.getRefusedLocks() + 1).build();
           windowCounters.put(counted.getId(), counted);
@@ -742,7 +750,7 @@ public final class ReleaseGate implements AutoCloseable {
     for (String id : nodeIds) {
       GateStatus s = next.getOrDefault(id, statuses.get(id));
       if (s == null) {
-        results.add(refused(id, "no such node", null));
+        results.add(notFound(id));
       } else if (s.getState() != GateState.GATE_STATE_LOCKED) {
         results.add(refused(id, "node is " + word(s.getState())
             + (s.getState() == GateState.GATE_STATE_QUARANTINED ? ": use repair-done after the repair" : ": only LOCKED nodes can complete"), s));
@@ -871,7 +879,7 @@ public final class ReleaseGate implements AutoCloseable {
     Instant now = clock.instant();
     GateStatus s = statuses.get(nodeId);
     if (s == null) {
-      return withViews(List.of(refused(nodeId, "no such node", null))).get(0);
+      return notFound(nodeId);
     }
     String why = refusal.apply(s);
     if (why != null) {
@@ -926,6 +934,16 @@ public final class ReleaseGate implements AutoCloseable {
   private static int out(Map<String, GateStatus> view, String pool) {
     return (int) view.values().stream()
         .filter(s -> s.getPool().equals(pool) && (s.getState() != GateState.GATE_STATE_SERVING || s.getHeld())).count();
+  }
+
+  private static NodeActionResult notFound(String id) {
+    return result(id, NodeActionOutcome.NODE_ACTION_OUTCOME_NOT_FOUND,
+        "no such node: the gate has never seen it (check the node id)", null);
+  }
+
+  /** Returns {@code t} as ISO-8601 UTC to the second, e.g. {@code 2026-12-03T14:00:00Z}. */
+  static String iso(Instant t) {
+    return java.time.format.DateTimeFormatter.ISO_INSTANT.format(t.truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
   }
 
   private static NodeActionResult refused(String id, String message, GateStatus s) {

@@ -76,6 +76,58 @@ class GateServiceTest {
   }
 
   @Test
+  void unknownNodesAndPoolsAreNotFoundNamingThem() {
+    String admin = "0123456789abcdef0123";
+    assertThat(stub(admin).lock(LockRequest.newBuilder().addNodeIds("g-1x").setReason("x").build()).getResults(0))
+        .satisfies(r -> {
+          assertThat(r.getOutcome()).isEqualTo(NodeActionOutcome.NODE_ACTION_OUTCOME_NOT_FOUND);
+          assertThat(r.getMessage()).contains("no such node");
+        });
+    assertThat(stub(admin).hold(HoldRequest.newBuilder().setNodeId("nope").setReason("x").build()).getResult().getOutcome())
+        .isEqualTo(NodeActionOutcome.NODE_ACTION_OUTCOME_NOT_FOUND);
+    assertThatThrownBy(() -> stub(null).getGate(io.gpuwarden.proto.v1.GetGateRequest.newBuilder().addNodeIds("g-1")
+        .addNodeIds("g-9").build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+          assertThat(e.getStatus().getDescription()).contains("no such node: g-9");
+        });
+    assertThatThrownBy(() -> stub(null).getGate(io.gpuwarden.proto.v1.GetGateRequest.newBuilder().setPool("gg").build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+
+    // A window or budget for a pool no node reported is a typo unless the operator says the pool is new.
+    var start = com.google.protobuf.Timestamp.newBuilder().setSeconds(java.time.Instant.now().getEpochSecond() + 60);
+    var end = com.google.protobuf.Timestamp.newBuilder().setSeconds(java.time.Instant.now().getEpochSecond() + 3600);
+    var window = io.gpuwarden.proto.v1.AddNoFlyWindowRequest.newBuilder().setPool("gg").setStart(start).setEnd(end)
+        .setReason("freeze");
+    assertThatThrownBy(() -> stub(admin).addNoFlyWindow(window.build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+          assertThat(e.getStatus().getDescription()).contains("no node has reported pool 'gg'").contains("known pools: g");
+        });
+    assertThat(server.gate().windows("", true)).isEmpty();
+    assertThat(stub(admin).addNoFlyWindow(window.setNewPool(true).build()).getWindow().getPool()).isEqualTo("gg");
+    var budget = io.gpuwarden.proto.v1.SetBudgetRequest.newBuilder().setPool("gx").setMaxNodesOut(1).setReason("r");
+    assertThatThrownBy(() -> stub(admin).setBudget(budget.build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+    assertThat(stub(admin).setBudget(budget.setNewPool(true).build()).getBudget().getPool()).isEqualTo("gx");
+    assertThat(stub(admin).setBudget(budget.setPool("g").setNewPool(false).build()).getBudget().getMaxNodesOut()).isEqualTo(1);
+  }
+
+  @Test
+  void aNoFlyRefusalGivesTheWindowsEndAsIso8601() {
+    String admin = "0123456789abcdef0123";
+    var now = java.time.Instant.now();
+    java.time.Instant endAt = now.plusSeconds(3600).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    stub(admin).addNoFlyWindow(io.gpuwarden.proto.v1.AddNoFlyWindowRequest.newBuilder().setPool("g")
+        .setStart(com.google.protobuf.Timestamp.newBuilder().setSeconds(now.getEpochSecond() - 1))
+        .setEnd(com.google.protobuf.Timestamp.newBuilder().setSeconds(endAt.getEpochSecond())).setReason("launch").build());
+    assertThat(stub(admin).lock(LockRequest.newBuilder().addNodeIds("g-2").setReason("x").build()).getResults(0).getMessage())
+        .contains("until " + endAt);
+  }
+
+  @Test
   void mutationsNeedAKnownAdminTokenAndReadsDoNot() {
     LockRequest lock = LockRequest.newBuilder().addNodeIds("g-1").setReason("x").build();
     assertThatThrownBy(() -> stub(null).lock(lock)).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
