@@ -9,7 +9,9 @@ import io.gpuwarden.collector.gate.GateService;
 import io.gpuwarden.collector.gate.GateStore;
 import io.gpuwarden.collector.gate.ReleaseGate;
 import io.gpuwarden.collector.gate.SqliteGateStore;
+import io.gpuwarden.collector.feed.ChangeFeed;
 import io.gpuwarden.collector.ingest.DurableAcks;
+import io.gpuwarden.collector.ingest.IngestJournal;
 import io.gpuwarden.collector.ingest.IngestService;
 import io.gpuwarden.collector.metrics.CollectorMetrics;
 import io.gpuwarden.collector.security.AgentAuthInterceptor;
@@ -53,6 +55,7 @@ public final class CollectorServer implements AutoCloseable {
   private final HealthStatusManager health;
   private final ScheduledExecutorService sweeper;
   private final GateStore store;
+  private final IngestJournal journal;
   private final ReleaseGate gate;
   private final AdminTokens adminTokens;
   private final CollectorConfig config;
@@ -61,16 +64,17 @@ public final class CollectorServer implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
   private CollectorServer(Server server, NodeRegistry registry, HealthStatusManager health, ScheduledExecutorService sweeper,
-      GateStore store, ReleaseGate gate, AdminTokens adminTokens, CollectorConfig config) {
+      GateStore store, IngestJournal journal, ReleaseGate gate, AdminTokens adminTokens, CollectorConfig config) {
     this.server = server;
     this.registry = registry;
     this.health = health;
     this.sweeper = sweeper;
     this.store = store;
+    this.journal = journal;
     this.gate = gate;
     this.adminTokens = adminTokens;
     this.config = config;
-    CollectorMetrics.register(metrics, registry, gate);
+    CollectorMetrics.register(metrics, registry, gate, journal);
   }
 
   /**
@@ -107,12 +111,13 @@ public final class CollectorServer implements AutoCloseable {
             + config.adminTokens().orElse(d.resolve("admin.tokens")))
         .orElse("gate state in memory only (no --data-dir): it does not survive a restart"));
     AgentAuthInterceptor agentAuth = agentAuth(config);
+    IngestJournal journal = IngestJournal.start(store, registry, clock);
+    DurableAcks acks = new DurableAcks(journal.restoredApplied());
+    journal.addDurableListener(acks);
     ReleaseGate gate = new ReleaseGate(store, registry, config.gate(), config.staleAfter(), clock);
-    DurableAcks acks = new DurableAcks(gate.restoredApplied());
-    gate.addDurableListener(acks);
     builder.addService(ServerInterceptors.intercept(new IngestService(registry, config.collectorId(), acks, config.staleAfter()), agentAuth))
         .addService(new FleetService(registry, gate::status))
-        .addService(ServerInterceptors.intercept(new GateService(gate), new AdminAuthInterceptor(tokens)))
+        .addService(ServerInterceptors.intercept(new GateService(gate, journal), new AdminAuthInterceptor(tokens)))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance());
     addLegacyReflection(builder);
@@ -121,7 +126,7 @@ public final class CollectorServer implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    return new CollectorServer(builder.build(), registry, health, sweeper, store, gate, tokens, config);
+    return new CollectorServer(builder.build(), registry, health, sweeper, store, journal, gate, tokens, config);
   }
 
   /** Returns the Ingest service's authentication, logging how agents connect (a warning when they are not authenticated). */
@@ -202,6 +207,16 @@ public final class CollectorServer implements AutoCloseable {
     return adminTokens;
   }
 
+  /** Returns the ingest journal (durable batches and the nodes' history). */
+  public IngestJournal journal() {
+    return journal;
+  }
+
+  /** Returns the change feed every outlet subscribes to. */
+  public ChangeFeed feed() {
+    return registry.feed();
+  }
+
   /** Returns the node registry. */
   public NodeRegistry registry() {
     return registry;
@@ -234,6 +249,7 @@ public final class CollectorServer implements AutoCloseable {
       server.shutdownNow();
       Thread.currentThread().interrupt();
     }
+    journal.close();
     store.close();
   }
 }

@@ -22,4 +22,9 @@ public final class ProtoTime {
   public static java.time.Duration duration(Duration duration) {
     return java.time.Duration.ofSeconds(duration.getSeconds(), duration.getNanos());
   }
+
+  /** Returns the instant of {@code timestamp}. */
+  public static Instant instant(Timestamp timestamp) {
+    return Instant.ofEpochSecond(timestamp.getSeconds(), timestamp.getNanos());
+  }
 }

@@ -272,7 +272,7 @@ public final class DemoCommand implements Callable<Integer> {
   }
 
   private static void printTransitions(PrintWriter out, GateTransitions transitions, CollectorServer collector) {
-    List<String> lines = transitions.drain(collector.gate(), ZoneId.systemDefault());
+    List<String> lines = transitions.drain(collector.journal(), ZoneId.systemDefault());
     if (!lines.isEmpty()) {
       lines.forEach(out::println);
       out.flush();

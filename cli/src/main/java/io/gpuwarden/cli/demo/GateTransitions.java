@@ -1,6 +1,7 @@
 package io.gpuwarden.cli.demo;
 
 import io.gpuwarden.collector.gate.ReleaseGate;
+import io.gpuwarden.collector.ingest.IngestJournal;
 import io.gpuwarden.proto.v1.GateState;
 import io.gpuwarden.proto.v1.GateStatus;
 import io.gpuwarden.proto.v1.GateTransition;
@@ -43,12 +44,12 @@ final class GateTransitions implements ReleaseGate.GateListener {
     }
   }
 
-  /** Returns a line for each change since the last call, oldest first, with its reason from {@code gate}'s history. */
-  List<String> drain(ReleaseGate gate, ZoneId zone) {
+  /** Returns a line for each change since the last call, oldest first, with its reason from the nodes' history. */
+  List<String> drain(IngestJournal journal, ZoneId zone) {
     List<String> lines = new ArrayList<>();
     for (Change c : take()) {
       // The history is stored in milliseconds; look a second back so the entry at `since` is included.
-      List<HistoryEntry> history = gate.history(c.nodeId(), c.since().minusSeconds(1), HISTORY_LOOKBACK);
+      List<HistoryEntry> history = journal.history(c.nodeId(), c.since().minusSeconds(1), HISTORY_LOOKBACK);
       lines.add(line(c, reason(history, c.to()), zone));
     }
     return lines;

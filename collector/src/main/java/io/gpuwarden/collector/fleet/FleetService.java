@@ -1,5 +1,8 @@
 package io.gpuwarden.collector.fleet;
 
+import io.gpuwarden.collector.feed.Change;
+import io.gpuwarden.collector.feed.ChangeFeed;
+
 import io.gpuwarden.collector.CoalescingStream;
 import io.gpuwarden.proto.v1.FleetServiceGrpc;
 import io.gpuwarden.proto.v1.GetNodeRequest;
@@ -68,9 +71,13 @@ public final class FleetService extends FleetServiceGrpc.FleetServiceImplBase {
     ServerCallStreamObserver<WatchVerdictsResponse> call = (ServerCallStreamObserver<WatchVerdictsResponse>) responses;
     Predicate<Node> filter = matches(request.getPool(), Map.of(), Set.copyOf(request.getNodeIdsList()));
     VerdictWatcher watcher = new VerdictWatcher(call, filter);
-    call.setOnCancelHandler(() -> registry.removeListener(watcher));
+    ChangeFeed.Subscription subscription = registry.feed().subscribe(change -> {
+      if (change instanceof Change.VerdictChanged v) {
+        watcher.verdictChanged(v.node(), v.previous());
+      }
+    });
+    call.setOnCancelHandler(subscription::close);
     call.setOnReadyHandler(watcher::drain);
-    registry.addListener(watcher);
     if (request.getSendInitial()) {
       for (Node node : registry.list(filter, false)) {
         watcher.verdictChanged(node, HealthState.HEALTH_STATE_UNSPECIFIED);
@@ -85,7 +92,7 @@ public final class FleetService extends FleetServiceGrpc.FleetServiceImplBase {
   }
 
   /** One watcher: verdict changes matching its filter, coalesced per node. */
-  private static final class VerdictWatcher implements NodeRegistry.VerdictListener {
+  private static final class VerdictWatcher {
     private final CoalescingStream<String, WatchVerdictsResponse> stream;
     private final Predicate<Node> filter;
 
@@ -95,8 +102,7 @@ public final class FleetService extends FleetServiceGrpc.FleetServiceImplBase {
       this.filter = filter;
     }
 
-    @Override
-    public void verdictChanged(Node node, HealthState previous) {
+    void verdictChanged(Node node, HealthState previous) {
       if (filter.test(node)) {
         stream.offer(node.getNodeId(), WatchVerdictsResponse.newBuilder().setNodeId(node.getNodeId()).setPool(node.getPool())
             .setVerdict(node.getVerdict()).setPreviousState(previous).build());

@@ -1,5 +1,9 @@
 package io.gpuwarden.collector.gate;
 
+import io.gpuwarden.collector.feed.ChangeFeed;
+import io.gpuwarden.collector.ingest.IngestJournal;
+import io.gpuwarden.common.ProtoTime;
+
 import io.gpuwarden.collector.CoalescingStream;
 import io.gpuwarden.proto.v1.AddNoFlyWindowRequest;
 import io.gpuwarden.proto.v1.AddNoFlyWindowResponse;
@@ -53,10 +57,12 @@ import java.util.function.Supplier;
  */
 public final class GateService extends GateServiceGrpc.GateServiceImplBase {
   private final ReleaseGate gate;
+  private final IngestJournal journal;
 
-  /** Serves {@code gate}. */
-  public GateService(ReleaseGate gate) {
+  /** Serves {@code gate}, and the nodes' history from {@code journal}. */
+  public GateService(ReleaseGate gate, IngestJournal journal) {
     this.gate = gate;
+    this.journal = journal;
   }
 
   private static String actor() {
@@ -190,8 +196,8 @@ public final class GateService extends GateServiceGrpc.GateServiceImplBase {
       if (gate.status(id).isEmpty()) {
         throw Status.NOT_FOUND.withDescription("node '" + id + "' is not known to the gate").asRuntimeException();
       }
-      Instant since = r.hasSince() ? ReleaseGate.instant(r.getSince()) : Instant.EPOCH;
-      return GetHistoryResponse.newBuilder().addAllEntries(gate.history(id, since, r.getLimit() == 0 ? 1000 : r.getLimit())).build();
+      Instant since = r.hasSince() ? ProtoTime.instant(r.getSince()) : Instant.EPOCH;
+      return GetHistoryResponse.newBuilder().addAllEntries(journal.history(id, since, r.getLimit() == 0 ? 1000 : r.getLimit())).build();
     });
   }
 
@@ -202,8 +208,8 @@ public final class GateService extends GateServiceGrpc.GateServiceImplBase {
         throw Status.INVALID_ARGUMENT.withDescription("a no-fly window needs a start and an end").asRuntimeException();
       }
       knownPool(r.getPool(), r.getNewPool());
-      return AddNoFlyWindowResponse.newBuilder().setWindow(gate.addWindow(r.getPool(), ReleaseGate.instant(r.getStart()),
-          ReleaseGate.instant(r.getEnd()), reason(r.getReason(), "a no-fly window"), actor())).build();
+      return AddNoFlyWindowResponse.newBuilder().setWindow(gate.addWindow(r.getPool(), ProtoTime.instant(r.getStart()),
+          ProtoTime.instant(r.getEnd()), reason(r.getReason(), "a no-fly window"), actor())).build();
     });
   }
 
@@ -258,9 +264,9 @@ public final class GateService extends GateServiceGrpc.GateServiceImplBase {
     ServerCallStreamObserver<WatchGateResponse> call = (ServerCallStreamObserver<WatchGateResponse>) responses;
     Predicate<GateStatus> filter = filter(r.getNodeIdsList(), r.getPool());
     Watcher watcher = new Watcher(call, filter);
-    call.setOnCancelHandler(() -> gate.removeListener(watcher));
+    ChangeFeed.Subscription subscription = gate.addListener(watcher);
+    call.setOnCancelHandler(subscription::close);
     call.setOnReadyHandler(watcher::drain);
-    gate.addListener(watcher);
     if (r.getSendInitial()) {
       for (GateStatus s : gate.statuses(filter)) {
         watcher.changed(s, s.getAllocatable());

@@ -1,7 +1,6 @@
 package io.gpuwarden.collector.ingest;
 
 import io.gpuwarden.collector.gate.GateStore;
-import io.gpuwarden.collector.gate.ReleaseGate;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -9,13 +8,13 @@ import java.util.function.LongConsumer;
 
 /**
  * Acknowledges agents' batches only once they are durable: stored with their events in the gate
- * store (see {@link ReleaseGate.DurableListener}). An agent keeps every batch until it is
+ * store by the {@link IngestJournal}. An agent keeps every batch until it is
  * acknowledged, and a restarted collector tells it to resume after the last durable one, so a batch
  * is applied exactly once even when the collector is killed between applying it and storing it.
  *
  * <p>Thread-safe.
  */
-public final class DurableAcks implements ReleaseGate.DurableListener {
+public final class DurableAcks implements IngestJournal.DurableListener {
   private final Map<String, Long> durable = new ConcurrentHashMap<>();
   private final Map<String, LongConsumer> live = new ConcurrentHashMap<>();
 

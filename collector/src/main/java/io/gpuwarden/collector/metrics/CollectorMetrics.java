@@ -1,5 +1,7 @@
 package io.gpuwarden.collector.metrics;
 
+import io.gpuwarden.collector.ingest.IngestJournal;
+
 import io.gpuwarden.collector.fleet.NodeRegistry;
 import io.gpuwarden.collector.gate.ReleaseGate;
 import io.gpuwarden.proto.v1.GateState;
@@ -33,7 +35,7 @@ public final class CollectorMetrics {
   private CollectorMetrics() {}
 
   /** Registers every metric in {@code registry}. */
-  public static void register(PrometheusRegistry registry, NodeRegistry nodes, ReleaseGate gate) {
+  public static void register(PrometheusRegistry registry, NodeRegistry nodes, ReleaseGate gate, IngestJournal journal) {
     GaugeWithCallback.builder().name("gpuwarden_nodes").help("Nodes by collector verdict.").labelNames("pool", "verdict")
         .callback(cb -> {
           Map<List<String>, Integer> counts = new HashMap<>();
@@ -75,11 +77,12 @@ public final class CollectorMetrics {
         .labelNames("pool").callback(cb -> gate.budgets("").forEach(b -> cb.call(b.getCircuitBreakerOpen() ? 1 : 0, b.getPool())))
         .register(registry);
     CounterWithCallback.builder().name("gpuwarden_gate_store_write_failures_total")
-        .help("Gate store writes that failed (nothing of them applied).")
-        .callback(cb -> cb.call(gate.storeFailures())).register(registry);
+        .help("Gate store writes that failed (nothing of them applied), by the gate's passes and commands and by the "
+            + "ingest journal (batches and history, retried).")
+        .callback(cb -> cb.call(gate.storeFailures() + journal.writeFailures())).register(registry);
     CounterWithCallback.builder().name("gpuwarden_gate_history_dropped_total")
         .help("History entries (verdict changes, events) dropped because the store could not keep up.")
-        .callback(cb -> cb.call(gate.droppedHistory())).register(registry);
+        .callback(cb -> cb.call(journal.droppedHistory())).register(registry);
   }
 
   private static Map<String, Integer> perPool(ReleaseGate gate, java.util.function.Predicate<GateStatus> p) {

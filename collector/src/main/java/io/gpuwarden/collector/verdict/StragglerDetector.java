@@ -79,8 +79,6 @@ public final class StragglerDetector {
   public static final double SM_CLOCK_FLOOR_MHZ = 15.0;
   /** How long a pool's index is reused: judging a node costs its own GPUs, not the whole pool, on every batch. */
   static final Duration STATS_REFRESH = Duration.ofSeconds(1);
-  /** Most time one sample stands for in a GPU's averages, s: above the agents' sampling and send intervals. */
-  static final double MAX_SAMPLE_SECONDS = 15;
 
   private final StragglerConfig config;
   /** Pool, then node id, then GPU UUID. */
@@ -118,7 +116,7 @@ public final class StragglerDetector {
     for (Quantity q : Quantity.values()) {
       OptionalDouble v = q.read.apply(sample);
       if (v.isPresent()) {
-        gpu.averages.computeIfAbsent(q, x -> new Ewma()).update(v.getAsDouble(), now, config.halfLife());
+        gpu.averages.computeIfAbsent(q, x -> new LoadAverage()).update(v.getAsDouble(), now, config.halfLife());
       }
     }
   }
@@ -186,7 +184,7 @@ public final class StragglerDetector {
     }
     double lo = m.relativeWindow ? load * (1 - config.powerWindowFraction()) : load - config.utilizationWindowPercent();
     double hi = m.relativeWindow ? load * (1 + config.powerWindowFraction()) : load + config.utilizationWindowPercent();
-    PeerIndex peers = index.byMetric.get(m);
+    PeerIndex<GpuAverages> peers = index.byMetric.get(m);
     double[] w = peers.window(lo, hi);
     // Leave the judged GPU out by subtracting what it contributed when the index was made.
     double[] own = peers.contributed.get(gpu);
@@ -239,7 +237,7 @@ public final class StragglerDetector {
    * time under load, or it is older than the stale limit.
    */
   private Double fresh(GpuAverages gpu, Quantity q, Instant now) {
-    Ewma e = gpu.averages.get(q);
+    LoadAverage e = gpu.averages.get(q);
     return e == null || e.weightSeconds < minWeightSeconds()
         || Duration.between(e.updated, now).compareTo(config.staleAfter()) > 0 ? null : e.value();
   }
@@ -281,107 +279,23 @@ public final class StragglerDetector {
   /** One pool's GPUs, indexed per judged metric by the load it is compared under. */
   private static final class PoolIndex {
     final Instant computed;
-    final Map<Metric, PeerIndex> byMetric = new EnumMap<>(Metric.class);
+    final Map<Metric, PeerIndex<GpuAverages>> byMetric = new EnumMap<>(Metric.class);
 
     PoolIndex(Instant computed, Map<String, Map<String, GpuAverages>> nodes, double minWeightSeconds) {
       this.computed = computed;
       for (Metric m : Metric.values()) {
-        byMetric.put(m, new PeerIndex(m, nodes, minWeightSeconds));
-      }
-    }
-  }
-
-  /**
-   * The GPUs that have averages of a metric and of its load, sorted by the load, with prefix sums
-   * of the load, the value, their squares and their product: the sums a least-squares line needs
-   * over any load window, in two binary searches.
-   */
-  private static final class PeerIndex {
-    /** Count, sum of loads, of squared loads, of values, of squared values, of load times value. */
-    private static final int SUMS = 6;
-    final double[] loads;
-    /** {@code prefix[i * SUMS + s]}: sum {@code s} over the first {@code i} GPUs in load order. */
-    final double[] prefix;
-    /** What each GPU contributed: its load and value when the index was made. */
-    final Map<GpuAverages, double[]> contributed = new IdentityHashMap<>();
-
-    PeerIndex(Metric m, Map<String, Map<String, GpuAverages>> nodes, double minWeightSeconds) {
-      List<double[]> points = new ArrayList<>();
-      for (Map<String, GpuAverages> node : nodes.values()) {
-        for (GpuAverages g : node.values()) {
-          Ewma value = g.averages.get(m.quantity);
-          Ewma load = g.averages.get(m.load);
-          if (value != null && load != null && value.weightSeconds >= minWeightSeconds) {
-            double[] point = {load.value(), value.value()};
-            points.add(point);
-            contributed.put(g, point);
+        Map<GpuAverages, double[]> points = new IdentityHashMap<>();
+        for (Map<String, GpuAverages> node : nodes.values()) {
+          for (GpuAverages g : node.values()) {
+            LoadAverage value = g.averages.get(m.quantity);
+            LoadAverage load = g.averages.get(m.load);
+            if (value != null && load != null && value.weightSeconds >= minWeightSeconds) {
+              points.put(g, new double[] {load.value(), value.value()});
+            }
           }
         }
+        byMetric.put(m, new PeerIndex<>(points));
       }
-      points.sort(Comparator.comparingDouble(p -> p[0]));
-      loads = new double[points.size()];
-      prefix = new double[(points.size() + 1) * SUMS];
-      for (int i = 0; i < points.size(); i++) {
-        double[] p = points.get(i);
-        loads[i] = p[0];
-        System.arraycopy(prefix, i * SUMS, prefix, (i + 1) * SUMS, SUMS);
-        double[] row = new double[SUMS];
-        add(row, p[0], p[1], 1);
-        for (int s = 0; s < SUMS; s++) {
-          prefix[(i + 1) * SUMS + s] += row[s];
-        }
-      }
-    }
-
-    /** Adds {@code sign} times the point (x, y) to sums {@code w}. */
-    static void add(double[] w, double x, double y, int sign) {
-      w[0] += sign;
-      w[1] += sign * x;
-      w[2] += sign * x * x;
-      w[3] += sign * y;
-      w[4] += sign * y * y;
-      w[5] += sign * x * y;
-    }
-
-    /** Returns the sums over the GPUs whose load is in [lo, hi]. */
-    double[] window(double lo, double hi) {
-      int from = firstAtLeast(lo);
-      int to = firstAbove(hi);
-      double[] w = new double[SUMS];
-      if (to > from) {
-        for (int s = 0; s < SUMS; s++) {
-          w[s] = prefix[to * SUMS + s] - prefix[from * SUMS + s];
-        }
-      }
-      return w;
-    }
-
-    private int firstAtLeast(double x) {
-      int lo = 0;
-      int hi = loads.length;
-      while (lo < hi) {
-        int mid = (lo + hi) >>> 1;
-        if (loads[mid] < x) {
-          lo = mid + 1;
-        } else {
-          hi = mid;
-        }
-      }
-      return lo;
-    }
-
-    private int firstAbove(double x) {
-      int lo = 0;
-      int hi = loads.length;
-      while (lo < hi) {
-        int mid = (lo + hi) >>> 1;
-        if (loads[mid] <= x) {
-          lo = mid + 1;
-        } else {
-          hi = mid;
-        }
-      }
-      return lo;
     }
   }
 
@@ -444,46 +358,11 @@ public final class StragglerDetector {
   private static final class GpuAverages {
     final String uuid;
     int index;
-    final Map<Quantity, Ewma> averages = new EnumMap<>(Quantity.class);
+    final Map<Quantity, LoadAverage> averages = new EnumMap<>(Quantity.class);
     final Map<Metric, Instant> flaggedSince = new EnumMap<>(Metric.class);
 
     GpuAverages(String uuid) {
       this.uuid = uuid;
-    }
-  }
-
-  /**
-   * An exponentially weighted moving average over irregularly spaced samples, weighted by the time
-   * each sample stands for: the time since the previous one, at most {@link #MAX_SAMPLE_SECONDS}.
-   * A sample after a long gap (the GPU was idle, or the node away) therefore counts for a few
-   * seconds, not for the whole gap, and {@link #weightSeconds} says how much recent time under load
-   * the average stands for (at most the half-life / ln 2).
-   */
-  private static final class Ewma {
-    double weightedSum;
-    double weightSeconds;
-    Instant updated;
-
-    double value() {
-      return weightedSum / weightSeconds;
-    }
-
-    void update(double x, Instant now, Duration halfLife) {
-      if (updated == null) {
-        weightedSum = x; // the first sample stands for a second: what came before it is unknown
-        weightSeconds = 1;
-        updated = now;
-        return;
-      }
-      double elapsed = Math.max(0, Duration.between(updated, now).toNanos() / 1e9);
-      // After one half-life the old samples count half, whatever the sampling period.
-      double decay = Math.pow(0.5, elapsed / (halfLife.toNanos() / 1e9));
-      double stands = Math.min(elapsed, MAX_SAMPLE_SECONDS);
-      weightedSum = weightedSum * decay + x * stands;
-      weightSeconds = weightSeconds * decay + stands;
-      if (now.isAfter(updated)) {
-        updated = now;
-      }
     }
   }
 }

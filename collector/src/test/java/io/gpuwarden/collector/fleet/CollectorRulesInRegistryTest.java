@@ -36,7 +36,11 @@ class CollectorRulesInRegistryTest {
     NodeRegistry r = new NodeRegistry(clock, new StalenessVerdict(Duration.ofSeconds(10),
         List.of(PoolExpectation.parse("h100:gpus=8"))));
     List<Node> changes = new CopyOnWriteArrayList<>();
-    r.addListener((node, previous) -> changes.add(node));
+    r.feed().subscribe(change -> {
+      if (change instanceof io.gpuwarden.collector.feed.Change.VerdictChanged v) {
+        changes.add(v.node());
+      }
+    });
     var s = r.hello(AgentHello.newBuilder().setNodeId("n1").setPool("h100").setBootId("b").setStreamId("s")
         .setInventory(gpus(7)).build());
     r.apply(s, TelemetryBatch.newBuilder().setSequence(1)

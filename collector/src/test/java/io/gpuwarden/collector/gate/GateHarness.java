@@ -36,6 +36,7 @@ final class GateHarness implements AutoCloseable {
   final GateConfig config;
   NodeRegistry registry;
   SqliteGateStore store;
+  io.gpuwarden.collector.ingest.IngestJournal journal;
   ReleaseGate gate;
   private final Map<String, NodeRegistry.Session> sessions = new HashMap<>();
   private final Map<String, Long> sequences = new HashMap<>();
@@ -51,12 +52,14 @@ final class GateHarness implements AutoCloseable {
   private void open() {
     registry = new NodeRegistry(clock, new StalenessVerdict(STALE_AFTER));
     store = SqliteGateStore.open(dir);
+    journal = io.gpuwarden.collector.ingest.IngestJournal.start(store, registry, clock);
     gate = new ReleaseGate(store, registry, config, STALE_AFTER, clock);
   }
 
   /** Simulates a collector restart: gate and registry gone (agents must report again), same data dir. */
   void restart() {
     gate.close();
+    journal.close();
     store.close();
     sessions.clear();
     open();
@@ -125,6 +128,11 @@ final class GateHarness implements AutoCloseable {
     gate.tick();
   }
 
+  /** The node's history, after the journal wrote what waits. */
+  java.util.List<io.gpuwarden.proto.v1.HistoryEntry> history(String id, Instant since, int limit) {
+    return journal.history(id, since, limit);
+  }
+
   GateStatus status(String id) {
     return gate.status(id).orElseThrow();
   }
@@ -143,6 +151,7 @@ final class GateHarness implements AutoCloseable {
   @Override
   public void close() {
     gate.close();
+    journal.close();
     store.close();
   }
 }

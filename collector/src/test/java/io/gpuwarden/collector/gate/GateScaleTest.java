@@ -89,9 +89,10 @@ class GateScaleTest {
     }
     AtomicBoolean feeding = new AtomicBoolean(true);
     Map<String, Instant> firstHealthy = new ConcurrentHashMap<>();
-    registry.addListener((node, previous) -> {
-      if (node.getVerdict().getState() == HealthState.HEALTH_STATE_HEALTHY) {
-        firstHealthy.putIfAbsent(node.getNodeId(), ReleaseGate.instant(node.getVerdict().getSince()));
+    registry.feed().subscribe(change -> {
+      if (change instanceof io.gpuwarden.collector.feed.Change.VerdictChanged v
+          && v.node().getVerdict().getState() == HealthState.HEALTH_STATE_HEALTHY) {
+        firstHealthy.putIfAbsent(v.nodeId(), io.gpuwarden.common.ProtoTime.instant(v.node().getVerdict().getSince()));
       }
     });
     Thread feeder = new Thread(() -> {

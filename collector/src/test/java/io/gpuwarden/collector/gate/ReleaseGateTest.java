@@ -79,7 +79,7 @@ class ReleaseGateTest {
     assertThat(g.state("a-001")).isEqualTo(GateState.GATE_STATE_SERVING);
     assertThat(g.status("a-001").getAllocatable()).isTrue();
 
-    List<HistoryEntry> history = g.gate.history("a-001", Instant.EPOCH, 0);
+    List<HistoryEntry> history = g.history("a-001", Instant.EPOCH, 0);
     assertThat(states(history)).isEqualTo("SERVING->LOCKED LOCKED->VERIFYING VERIFYING->SERVING");
     List<HistoryEntry> transitions = history.stream().filter(HistoryEntry::hasTransition).toList();
     assertThat(transitions.get(0).getTransition().getActor()).isEqualTo("alice");
@@ -217,7 +217,7 @@ class ReleaseGateTest {
     assertThat(g.state("r-001")).isEqualTo(GateState.GATE_STATE_VERIFYING);
     g.healthyFor(SOAK.plusSeconds(10), STEP);
     assertThat(g.state("r-001")).isEqualTo(GateState.GATE_STATE_SERVING);
-    assertThat(states(g.gate.history("r-001", Instant.EPOCH, 0)))
+    assertThat(states(g.history("r-001", Instant.EPOCH, 0)))
         .isEqualTo("SERVING->LOCKED LOCKED->VERIFYING VERIFYING->QUARANTINED QUARANTINED->VERIFYING VERIFYING->SERVING");
   }
 
@@ -249,7 +249,7 @@ class ReleaseGateTest {
     assertThat(g.gate.release("h-003", false, "why not", "dave").getMessage()).contains("--force");
     NodeActionResult released = g.gate.release("h-003", true, "emergency capacity", "dave");
     assertThat(released.getOutcome()).isEqualTo(NodeActionOutcome.NODE_ACTION_OUTCOME_APPLIED);
-    HistoryEntry last = g.gate.history("h-003", Instant.EPOCH, 1).get(0);
+    HistoryEntry last = g.history("h-003", Instant.EPOCH, 1).get(0);
     assertThat(last.getTransition().getAction()).isEqualTo("force-release");
     assertThat(last.getTransition().getActor()).isEqualTo("dave");
   }
@@ -312,9 +312,9 @@ class ReleaseGateTest {
     List<GateStatus> before = g.gate.statuses(s -> true);
     List<List<HistoryEntry>> historyBefore = new ArrayList<>();
     for (GateStatus s : before) {
-      historyBefore.add(g.gate.history(s.getNodeId(), Instant.EPOCH, 0));
+      historyBefore.add(g.history(s.getNodeId(), Instant.EPOCH, 0));
     }
-    Instant deadline = ReleaseGate.instant(g.status("k-003").getVerification().getDeadline());
+    Instant deadline = io.gpuwarden.common.ProtoTime.instant(g.status("k-003").getVerification().getDeadline());
 
     g.restart();
     List<GateStatus> after = g.gate.statuses(s -> true);
@@ -322,13 +322,13 @@ class ReleaseGateTest {
     for (int i = 0; i < before.size(); i++) {
       assertThat(withoutDerived(after.get(i))).isEqualTo(withoutDerived(before.get(i)));
       assertThat(after.get(i).getAllocatable()).as("fail closed after restart").isFalse();
-      assertThat(g.gate.history(after.get(i).getNodeId(), Instant.EPOCH, 0)).isEqualTo(historyBefore.get(i));
+      assertThat(g.history(after.get(i).getNodeId(), Instant.EPOCH, 0)).isEqualTo(historyBefore.get(i));
     }
     // k-002 keeps its soak start (healthy for 2 min before the restart): it needs only the rest once fresh again
     g.healthyFor(Duration.ofMinutes(3).plusSeconds(10), STEP);
     assertThat(g.state("k-002")).isEqualTo(GateState.GATE_STATE_SERVING);
     // k-003's deadline resumes: it is the same instant as before the restart
-    assertThat(ReleaseGate.instant(g.status("k-003").getVerification().getDeadline())).isEqualTo(deadline);
+    assertThat(io.gpuwarden.common.ProtoTime.instant(g.status("k-003").getVerification().getDeadline())).isEqualTo(deadline);
     assertThat(g.state("k-001")).isEqualTo(GateState.GATE_STATE_LOCKED);
     assertThat(g.state("k-004")).isEqualTo(GateState.GATE_STATE_QUARANTINED);
     assertThat(g.status("k-005").getHeld()).isTrue();

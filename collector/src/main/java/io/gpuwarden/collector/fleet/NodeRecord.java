@@ -1,0 +1,119 @@
+package io.gpuwarden.collector.fleet;
+
+import io.gpuwarden.common.ProtoTime;
+import io.gpuwarden.proto.v1.AgentHello;
+import io.gpuwarden.proto.v1.CheckResult;
+import io.gpuwarden.proto.v1.GpuSample;
+import io.gpuwarden.proto.v1.InfinibandPortSample;
+import io.gpuwarden.proto.v1.LogLine;
+import io.gpuwarden.proto.v1.Node;
+import io.gpuwarden.proto.v1.Verdict;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The mutable record of one node in the {@link NodeRegistry}: its hello, stream bookkeeping, latest
+ * samples and checks, ingest counters and verdict, and the views made of them ({@link Node},
+ * {@link NodeSummary}). Guarded by itself: the registry holds its monitor while it reads or writes.
+ */
+final class NodeRecord {
+  /** Raw log lines kept per node for {@code node} queries. */
+  static final int RECENT_LOG_LINES = 100;
+  /** How many recent stream ids per node keep their applied sequence (restarted agents). */
+  private static final int STREAMS_REMEMBERED = 8;
+
+  final String nodeId;
+  AgentHello hello;
+  long logLinesReceived;
+  long logLinesDropped;
+  final ArrayDeque<LogLine> recentLogLines = new ArrayDeque<>();
+  String bootId = "";
+  long tokens;
+  long connectedToken;
+  String currentStream = "";
+  final Map<String, Long> appliedByStream = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+      return size() > STREAMS_REMEMBERED;
+    }
+  };
+  Instant lastSeen;
+  long lastSequence;
+  long batches;
+  long duplicateBatches;
+  long sequenceGaps;
+  long droppedSamplesReported;
+  final Map<String, GpuSample> gpuSamples = new TreeMap<>();
+  final Map<String, InfinibandPortSample> portSamples = new TreeMap<>();
+  final Map<String, CheckResult> checks = new TreeMap<>();
+  Verdict verdict;
+
+  NodeRecord(String nodeId) {
+    this.nodeId = nodeId;
+  }
+
+  /** Returns the node's pool ("" before its hello). */
+  String pool() {
+    return hello == null ? "" : hello.getPool();
+  }
+
+  /** Keeps {@code line} among the recent log lines, dropping the oldest past {@link #RECENT_LOG_LINES}. */
+  void keepLogLine(LogLine line) {
+    if (recentLogLines.size() == RECENT_LOG_LINES) {
+      recentLogLines.pollFirst();
+    }
+    recentLogLines.addLast(line);
+  }
+
+  /** Returns the gate's view of the node. */
+  NodeSummary summary() {
+    return new NodeSummary(nodeId, pool(), hello == null ? "" : hello.getBootId(), lastSeen, verdict);
+  }
+
+  /** Returns the node as a message; with its samples, checks and recent log lines when {@code withSamples}. */
+  Node snapshot(boolean withSamples) {
+    Node.Builder b = Node.newBuilder().setNodeId(nodeId);
+    AgentHello h = hello;
+    if (h != null) {
+      b.setPool(h.getPool())
+          .setCluster(h.getCluster())
+          .putAllLabels(h.getLabels())
+          .setBootId(h.getBootId())
+          .setAgentVersion(h.getAgentVersion())
+          .setInventory(h.getInventory());
+    }
+    b.setConnected(connectedToken != 0).setLastSequence(lastSequence)
+        .setLogLinesReceived(logLinesReceived).setLogLinesDropped(logLinesDropped);
+    if (lastSeen != null) {
+      b.setLastSeen(ProtoTime.of(lastSeen));
+    }
+    if (verdict != null) {
+      b.setVerdict(verdict);
+    }
+    if (withSamples) {
+      gpuSamples.values().stream().sorted(Comparator.comparingInt(GpuSample::getIndex)).forEach(b::addGpuSamples);
+      b.addAllInfinibandSamples(portSamples.values());
+      b.addAllCheckResults(checks.values());
+      b.addAllRecentLogLines(recentLogLines);
+    }
+    return b.build();
+  }
+
+  /**
+   * A port sample whose counters the agent did not read this time ({@code counters_carried}) comes
+   * without them; it keeps those of the port's previous sample, as the agent does. Without a
+   * previous sample (a collector that just started) it stays without counters until the next read.
+   */
+  static InfinibandPortSample withCarriedCounters(InfinibandPortSample sample, InfinibandPortSample previous) {
+    if (!sample.getCountersCarried() || previous == null) {
+      return sample;
+    }
+    return sample.toBuilder().putAllCounters(previous.getCountersMap())
+        .addAllSaturatedCounters(previous.getSaturatedCountersList())
+        .addAllReadErrors(previous.getReadErrorsList()).build();
+  }
+}
