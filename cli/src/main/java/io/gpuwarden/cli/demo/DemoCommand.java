@@ -55,7 +55,7 @@ import picocli.CommandLine.Spec;
     description = {
         "Starts a collector on loopback and N simulated H100 hosts (each a real agent process on the fake NVML",
         "library, with a changing load), and prints the fleet and release-gate tables every refresh.",
-        "Once the fleet is HEALTHY it runs a rolling maintenance: it locks 25% of the nodes within the pool's",
+        "Once the fleet is HEALTHY it runs a rolling maintenance: it locks 25%% of the nodes within the pool's",
         "budget, reboots them one by one (new boot id) and reports each complete; the gate returns each to",
         "SERVING when it passes verification (10 s soak), and quarantines the last one, which comes back with",
         "an injected ECC fault. Gate transitions are printed as they happen. The scenario needs --nodes 4 or",
