@@ -42,14 +42,7 @@ public final class GpuwardenMain implements Runnable {
 
   /** Returns the picocli command line, every client command's exit codes in its help; for tests too. */
   public static CommandLine commandLine() {
-    CommandLine cl = new CommandLine(new GpuwardenMain()).setCaseInsensitiveEnumValuesAllowed(true)
-        .setExecutionExceptionHandler((e, c, parsed) -> {
-          if (e instanceof CollectorAddress.Unusable) {
-            c.getErr().println(c.getCommandSpec().qualifiedName() + ": " + e.getMessage());
-            return ExitCodes.USAGE;
-          }
-          throw e;
-        });
+    CommandLine cl = new CommandLine(new GpuwardenMain()).setCaseInsensitiveEnumValuesAllowed(true);
     ExitCodeList.install(cl);
     return cl;
   }
