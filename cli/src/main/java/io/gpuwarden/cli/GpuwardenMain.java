@@ -1,11 +1,7 @@
 package io.gpuwarden.cli;
 
 import io.gpuwarden.common.Logging;
-import io.gpuwarden.cli.CollectorAddress;
 import io.gpuwarden.collector.CollectorCommand;
-import io.gpuwarden.cli.ExitCodes;
-import io.gpuwarden.cli.NodeCommand;
-import io.gpuwarden.cli.NodesCommand;
 import io.gpuwarden.cli.gate.BudgetCommand;
 import io.gpuwarden.cli.gate.CompleteCommand;
 import io.gpuwarden.cli.gate.GateCommand;
@@ -44,16 +40,11 @@ public final class GpuwardenMain implements Runnable {
     System.exit(commandLine().execute(args));
   }
 
-  /** Returns the picocli command line, for tests. */
+  /** Returns the picocli command line, every client command's exit codes in its help; for tests too. */
   public static CommandLine commandLine() {
-    return new CommandLine(new GpuwardenMain()).setCaseInsensitiveEnumValuesAllowed(true)
-        .setExecutionExceptionHandler((e, cl, parsed) -> {
-          if (e instanceof CollectorAddress.Unusable) {
-            cl.getErr().println(cl.getCommandSpec().qualifiedName() + ": " + e.getMessage());
-            return ExitCodes.USAGE;
-          }
-          throw e;
-        });
+    CommandLine cl = new CommandLine(new GpuwardenMain()).setCaseInsensitiveEnumValuesAllowed(true);
+    ExitCodeList.install(cl);
+    return cl;
   }
 
   @Override

@@ -1,8 +1,5 @@
 package io.gpuwarden.cli;
 
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.util.JsonFormat;
-import io.gpuwarden.proto.v1.FleetServiceGrpc;
 import io.gpuwarden.proto.v1.GetNodeRequest;
 import io.gpuwarden.proto.v1.GetNodeResponse;
 import io.gpuwarden.proto.v1.GpuInfo;
@@ -10,61 +7,45 @@ import io.gpuwarden.proto.v1.GpuSample;
 import io.gpuwarden.proto.v1.InfinibandPortSample;
 import io.gpuwarden.proto.v1.Node;
 import io.gpuwarden.proto.v1.Reason;
-import io.grpc.ManagedChannel;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
-import java.io.PrintWriter;
+import java.io.IOException;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code gpuwarden node ID}: one node in detail. */
 @Command(name = "node", mixinStandardHelpOptions = true, sortOptions = false,
-    description = "Shows one node: identity, driver, verdict with reasons and actions, and every GPU's latest sample.",
-    exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {"0:shown", "1:collector unreachable or the call failed", "2:invalid command line", "3:no such node"})
-public final class NodeCommand implements Callable<Integer> {
-  @Mixin
-  CollectorAddress collector;
-
+    description = "Shows one node: identity, driver, verdict with reasons and actions, and every GPU's latest sample.")
+public final class NodeCommand extends ClientCommand {
   @Parameters(index = "0", paramLabel = "ID", description = "Node id.")
   String nodeId;
 
   @Option(names = "--json", description = "Print the node as JSON (proto3 JSON mapping).")
   boolean json;
 
-  @Spec
-  CommandSpec spec;
+  @Override
+  protected String done() {
+    return "shown";
+  }
 
   @Override
-  public Integer call() throws InvalidProtocolBufferException {
-    PrintWriter out = spec.commandLine().getOut();
-    PrintWriter err = spec.commandLine().getErr();
-    ManagedChannel channel = collector.open();
-    try {
-      GetNodeResponse response = FleetServiceGrpc.newBlockingStub(channel)
-          .withDeadlineAfter(collector.timeout().toMillis(), TimeUnit.MILLISECONDS)
-          .getNode(GetNodeRequest.newBuilder().setNodeId(nodeId).build());
-      out.print(json ? JsonFormat.printer().print(response.getNode()) + "\n" : render(response.getNode(), Instant.now()));
-      out.flush();
-      return ExitCodes.OK;
-    } catch (StatusRuntimeException e) {
-      err.println("gpuwarden node: " + e.getStatus().getCode() + ": " + e.getStatus().getDescription());
-      err.flush();
-      return e.getStatus().getCode() == Status.Code.NOT_FOUND ? ExitCodes.NOT_FOUND : ExitCodes.CALL_FAILED;
-    } finally {
-      channel.shutdownNow();
+  public ExitCodeList exitCodes() {
+    return super.exitCodes().with(ExitCodes.NOT_FOUND, "no such node");
+  }
+
+  @Override
+  protected int run(CollectorSession session) throws IOException {
+    GetNodeResponse response = session.fleet().getNode(GetNodeRequest.newBuilder().setNodeId(nodeId).build());
+    if (json) {
+      session.printJson(response.getNode());
+    } else {
+      session.out().print(render(response.getNode(), Instant.now()));
     }
+    return ExitCodes.OK;
   }
 
   /** Renders the node for people. */

@@ -128,13 +128,14 @@ class ClientCommandsTest {
   }
 
   @Test
-  void unreachableCollectorExitsOneNamingTheAddress() throws Exception {
+  void unreachableCollectorExitsSixNamingTheAddress() throws Exception {
     int port;
     try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    assertThat(run("nodes", "--collector", "127.0.0.1:" + port, "--timeout", "2s")).isEqualTo(ExitCodes.CALL_FAILED);
-    assertThat(err.toString()).contains("127.0.0.1:" + port).contains("UNAVAILABLE");
+    assertThat(run("nodes", "--collector", "127.0.0.1:" + port, "--timeout", "2s")).isEqualTo(ExitCodes.UNREACHABLE).isEqualTo(6);
+    assertThat(err.toString()).startsWith("gpuwarden nodes: cannot reach the collector at 127.0.0.1:" + port + ": UNAVAILABLE: ")
+        .contains("Connection refused");
   }
 
   @Test

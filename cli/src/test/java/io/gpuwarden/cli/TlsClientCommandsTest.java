@@ -64,8 +64,9 @@ class TlsClientCommandsTest {
   }
 
   @Test
-  void plaintextToATlsCollectorFails() {
-    assertThat(run("nodes", "--collector", "127.0.0.1:" + server.port(), "--timeout", "2s")).isEqualTo(ExitCodes.CALL_FAILED);
+  void plaintextToATlsCollectorCannotReachIt() {
+    assertThat(run("nodes", "--collector", "127.0.0.1:" + server.port(), "--timeout", "2s")).isEqualTo(ExitCodes.UNREACHABLE);
+    assertThat(err.toString()).contains("cannot reach the collector at 127.0.0.1:" + server.port());
     assertThat(out.toString()).doesNotContain("gpu-007");
   }
 

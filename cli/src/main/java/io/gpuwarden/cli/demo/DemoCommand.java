@@ -5,6 +5,7 @@ import io.gpuwarden.collector.CollectorConfig;
 import io.gpuwarden.collector.CollectorServer;
 import io.gpuwarden.cli.ExitCodes;
 import io.gpuwarden.cli.FleetTable;
+import io.gpuwarden.cli.Times;
 import io.gpuwarden.collector.gate.ReleaseGate;
 import io.gpuwarden.nvml.EccCounterType;
 import io.gpuwarden.nvml.MemoryErrorType;
@@ -24,9 +25,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalTime;
-import java.time.ZoneId;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -55,7 +53,7 @@ import picocli.CommandLine.Spec;
     description = {
         "Starts a collector on loopback and N simulated H100 hosts (each a real agent process on the fake NVML",
         "library, with a changing load), and prints the fleet and release-gate tables every refresh.",
-        "Once the fleet is HEALTHY it runs a rolling maintenance: it locks 25% of the nodes within the pool's",
+        "Once the fleet is HEALTHY it runs a rolling maintenance: it locks 25%% of the nodes within the pool's",
         "budget, reboots them one by one (new boot id) and reports each complete; the gate returns each to",
         "SERVING when it passes verification (10 s soak), and quarantines the last one, which comes back with",
         "an injected ECC fault. Gate transitions are printed as they happen. The scenario needs --nodes 4 or",
@@ -272,7 +270,7 @@ public final class DemoCommand implements Callable<Integer> {
   }
 
   private static void printTransitions(PrintWriter out, GateTransitions transitions, CollectorServer collector) {
-    List<String> lines = transitions.drain(collector.journal(), ZoneId.systemDefault());
+    List<String> lines = transitions.drain(collector.journal(), Times.forThisProcess());
     if (!lines.isEmpty()) {
       lines.forEach(out::println);
       out.flush();
@@ -290,7 +288,7 @@ public final class DemoCommand implements Callable<Integer> {
     try {
       List<Node> fleet = FleetServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
           .listNodes(ListNodesRequest.getDefaultInstance()).getNodesList();
-      out.printf(Locale.ROOT, "%n--- fleet at %s: %d nodes, %d GPUs ---%n", LocalTime.now().truncatedTo(ChronoUnit.SECONDS),
+      out.printf(Locale.ROOT, "%n--- fleet at %s: %d nodes, %d GPUs ---%n", Times.forThisProcess().format(Instant.now()),
           fleet.size(), fleet.stream().mapToInt(n -> n.getInventory().getGpusCount()).sum());
       out.print(FleetTable.render(fleet, Instant.now()));
       out.flush();

@@ -1,5 +1,6 @@
 package io.gpuwarden.cli.demo;
 
+import io.gpuwarden.cli.Times;
 import io.gpuwarden.collector.gate.ReleaseGate;
 import io.gpuwarden.collector.ingest.IngestJournal;
 import io.gpuwarden.proto.v1.GateState;
@@ -7,9 +8,6 @@ import io.gpuwarden.proto.v1.GateStatus;
 import io.gpuwarden.proto.v1.GateTransition;
 import io.gpuwarden.proto.v1.HistoryEntry;
 import java.time.Instant;
-import java.time.LocalTime;
-import java.time.ZoneId;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -19,7 +17,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * Collects the gate's state changes as they happen and turns them into one line each, e.g.
- * {@code 05:12:33 demo-node-03 VERIFYING -> SERVING (verification passed: ...)}.
+ * {@code 2026-11-30T05:12:33Z demo-node-03 VERIFYING -> SERVING (verification passed: ...)}.
  *
  * <p>The listener only queues (it runs on the gate's thread and must not block); {@link #drain}
  * runs on the demo's loop and reads each change's reason from the node's history.
@@ -45,12 +43,12 @@ final class GateTransitions implements ReleaseGate.GateListener {
   }
 
   /** Returns a line for each change since the last call, oldest first, with its reason from the nodes' history. */
-  List<String> drain(IngestJournal journal, ZoneId zone) {
+  List<String> drain(IngestJournal journal, Times times) {
     List<String> lines = new ArrayList<>();
     for (Change c : take()) {
       // The history is stored in milliseconds; look a second back so the entry at `since` is included.
       List<HistoryEntry> history = journal.history(c.nodeId(), c.since().minusSeconds(1), HISTORY_LOOKBACK);
-      lines.add(line(c, reason(history, c.to()), zone));
+      lines.add(line(c, reason(history, c.to()), times));
     }
     return lines;
   }
@@ -65,9 +63,9 @@ final class GateTransitions implements ReleaseGate.GateListener {
     return taken;
   }
 
-  /** Formats one change: {@code 05:12:33 demo-node-03 VERIFYING -> SERVING (reason)}. */
-  static String line(Change c, String reason, ZoneId zone) {
-    return LocalTime.ofInstant(c.since(), zone).truncatedTo(ChronoUnit.SECONDS) + " " + c.nodeId() + " "
+  /** Formats one change: {@code 2026-11-30T05:12:33Z demo-node-03 VERIFYING -> SERVING (reason)}. */
+  static String line(Change c, String reason, Times times) {
+    return times.format(c.since()) + " " + c.nodeId() + " "
         + DemoGateTable.state(c.from()) + " -> " + DemoGateTable.state(c.to()) + (reason.isEmpty() ? "" : " (" + reason + ")");
   }
 

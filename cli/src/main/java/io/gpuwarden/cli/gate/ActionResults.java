@@ -1,6 +1,7 @@
 package io.gpuwarden.cli.gate;
 
 import io.gpuwarden.cli.ExitCodes;
+import io.gpuwarden.cli.Times;
 import io.gpuwarden.proto.v1.NodeActionOutcome;
 import io.gpuwarden.proto.v1.NodeActionResult;
 import java.util.List;
@@ -12,14 +13,14 @@ import java.util.List;
 final class ActionResults {
   private ActionResults() {}
 
-  /** Renders one aligned line per result, in the order given. */
-  static String render(List<NodeActionResult> results) {
+  /** Renders one aligned line per result, in the order given; times in messages as {@code times} shows them. */
+  static String render(List<NodeActionResult> results, Times times) {
     int nodeWidth = results.stream().mapToInt(r -> r.getNodeId().length()).max().orElse(0);
     int outcomeWidth = results.stream().mapToInt(r -> GateFormat.outcome(r.getOutcome()).length()).max().orElse(0);
     StringBuilder s = new StringBuilder();
     for (NodeActionResult r : results) {
       String outcome = GateFormat.outcome(r.getOutcome());
-      String line = pad(r.getNodeId(), nodeWidth) + "  " + pad(outcome, outcomeWidth) + "  " + note(r);
+      String line = pad(r.getNodeId(), nodeWidth) + "  " + pad(outcome, outcomeWidth) + "  " + times.annotate(note(r));
       s.append(line.stripTrailing()).append('\n');
     }
     return s.toString();

@@ -1,7 +1,8 @@
 package io.gpuwarden.cli.gate;
 
-import io.gpuwarden.cli.AdminToken;
-import io.gpuwarden.cli.CollectorAddress;
+import io.gpuwarden.cli.ClientCommand;
+import io.gpuwarden.cli.CollectorSession;
+import io.gpuwarden.cli.ExitCodeList;
 import io.gpuwarden.cli.ExitCodes;
 import io.gpuwarden.proto.v1.GetBudgetsRequest;
 import io.gpuwarden.proto.v1.GetBudgetsResponse;
@@ -9,25 +10,21 @@ import io.gpuwarden.proto.v1.ResetCircuitBreakerRequest;
 import io.gpuwarden.proto.v1.ResetCircuitBreakerResponse;
 import io.gpuwarden.proto.v1.SetBudgetRequest;
 import io.gpuwarden.proto.v1.SetBudgetResponse;
+import java.io.IOException;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code gpuwarden budget [set|reset-breaker]}: how much of each pool may be out of service at once. */
 @Command(name = "budget", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Lists pool availability budgets and their use; 'set' and 'reset-breaker' change them.",
-        "Columns: nodes out, the limit, how many may still be taken, queued and refused locks, and the",
-        "automatic-quarantine circuit breaker."},
-    subcommands = {BudgetCommand.SetBudget.class, BudgetCommand.ResetBreaker.class},
-    exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {"0:listed", "1:collector unreachable or the call failed", "2:invalid command line"})
-public final class BudgetCommand implements Callable<Integer> {
-  @Mixin
-  CollectorAddress collector;
+        "Columns: nodes out, the limit as set with the number of nodes it allows now, how many may still be taken, "
+            + "queued and refused locks, and the automatic-quarantine circuit breaker."},
+    subcommands = {BudgetCommand.SetBudget.class, BudgetCommand.ResetBreaker.class})
+public final class BudgetCommand extends ClientCommand {
+  /** What exit code 3 means for the budget commands. */
+  static final String NO_SUCH_POOL = "no such pool: no node has reported it";
 
   @Option(names = "--pool", paramLabel = "NAME", description = "Only this pool.")
   String pool = "";
@@ -35,68 +32,80 @@ public final class BudgetCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the GetBudgetsResponse as JSON (proto3 JSON mapping).")
   boolean json;
 
-  @Spec
-  CommandSpec spec;
-
   @Override
-  public Integer call() {
-    return GateClient.run(spec, collector, null, c -> {
-      GetBudgetsResponse r = c.stub().getBudgets(GetBudgetsRequest.newBuilder().setPool(pool).build());
-      if (json) {
-        c.printJson(r);
-      } else if (r.getBudgetsCount() == 0) {
-        c.out.println("no pools" + (pool.isEmpty() ? "" : " named " + pool));
-      } else {
-        c.out.print(BudgetTable.render(r.getBudgetsList()));
-      }
-      return ExitCodes.OK;
-    });
+  protected String done() {
+    return "listed";
   }
 
-  /** {@code budget set --pool P [--max-nodes N] [--max-percent P] --reason R}. */
+  @Override
+  public ExitCodeList exitCodes() {
+    return super.exitCodes().with(ExitCodes.NOT_FOUND, NO_SUCH_POOL);
+  }
+
+  @Override
+  protected int run(CollectorSession session) throws IOException {
+    GetBudgetsResponse r = session.gate().getBudgets(GetBudgetsRequest.newBuilder().setPool(pool).build());
+    if (json) {
+      session.printJson(r);
+    } else if (r.getBudgetsCount() == 0) {
+      session.out().println("no pools" + (pool.isEmpty() ? "" : " named " + pool));
+    } else {
+      session.out().print(BudgetTable.render(r.getBudgetsList()));
+    }
+    return ExitCodes.OK;
+  }
+
+  /** {@code budget set --pool P [--new-pool] [--max-nodes N] [--max-percent P] --reason R}. */
   @Command(name = "set", mixinStandardHelpOptions = true, sortOptions = false,
       description = {"Sets a pool's budget.",
-          "Give --max-nodes, --max-percent or both (0 removes that limit); the stricter applies."},
-      exitCodeListHeading = "%nExit codes:%n",
-      exitCodeList = {"0:set", "1:collector unreachable or the call failed",
-          "2:invalid command line or unreadable admin token", "3:no such pool"})
-  public static final class SetBudget implements Callable<Integer> {
-    @Mixin
-    CollectorAddress collector;
-
-    @Mixin
-    AdminToken adminToken;
-
+          "Give --max-nodes, --max-percent or both (0 removes that limit); the stricter applies, and a percentage "
+              + "always allows at least one node.",
+          "A pool no node has reported is refused (exit code 3) unless --new-pool says it is intended."})
+  public static final class SetBudget extends AdminCommand {
     @Option(names = "--pool", required = true, paramLabel = "NAME", description = "Pool.")
     String pool;
+
+    @Option(names = "--new-pool", description = "The pool is new: no node has reported it yet, and that is intended.")
+    boolean newPool;
 
     @Option(names = "--max-nodes", paramLabel = "N", description = "At most N nodes out at once (0: no absolute limit).")
     Integer maxNodes;
 
-    @Option(names = "--max-percent", paramLabel = "P", description = "At most P% of the pool out at once (0: no percentage limit).")
+    @Option(names = "--max-percent", paramLabel = "P",
+        description = "At most P%% of the pool out at once, 0 to 100 (0: no percentage limit).")
     Double maxPercent;
 
-    @Option(names = "--reason", required = true, paramLabel = "TEXT", description = "Why (recorded in the audit history).")
-    String reason;
-
-    @Spec
-    CommandSpec spec;
+    @Mixin
+    RequiredReason reason;
 
     @Override
-    public Integer call() {
+    protected String done() {
+      return "set";
+    }
+
+    @Override
+    public ExitCodeList exitCodes() {
+      return super.exitCodes().with(ExitCodes.NOT_FOUND, NO_SUCH_POOL + " (and --new-pool was not given)");
+    }
+
+    @Override
+    protected void checkCommandLine() {
+      if (pool.isBlank()) {
+        throw usage("--pool must name a pool");
+      }
       String problem = validate(maxNodes, maxPercent);
       if (problem != null) {
-        spec.commandLine().getErr().println("gpuwarden budget set: " + problem);
-        spec.commandLine().getErr().flush();
-        return ExitCodes.USAGE;
+        throw usage(problem);
       }
-      return GateClient.run(spec, collector, adminToken, c -> {
-        SetBudgetResponse r = c.stub().setBudget(SetBudgetRequest.newBuilder().setPool(pool)
-            .setMaxNodesOut(maxNodes == null ? 0 : maxNodes).setMaxPercentOut(maxPercent == null ? 0 : maxPercent)
-            .setReason(reason).build());
-        c.out.print(BudgetTable.render(List.of(r.getBudget())));
-        return ExitCodes.OK;
-      });
+    }
+
+    @Override
+    protected int run(CollectorSession session) {
+      SetBudgetResponse r = session.gate().setBudget(SetBudgetRequest.newBuilder().setPool(pool).setNewPool(newPool)
+          .setMaxNodesOut(maxNodes == null ? 0 : maxNodes).setMaxPercentOut(maxPercent == null ? 0 : maxPercent)
+          .setReason(reason.text()).build());
+      session.out().print(BudgetTable.render(List.of(r.getBudget())));
+      return ExitCodes.OK;
     }
 
     /** Returns what is wrong with the limits given, or {@code null} when they can be sent. */
@@ -117,34 +126,37 @@ public final class BudgetCommand implements Callable<Integer> {
 
   /** {@code budget reset-breaker --pool P --reason R}. */
   @Command(name = "reset-breaker", mixinStandardHelpOptions = true, sortOptions = false,
-      description = "Re-arms automatic quarantine in a pool after its circuit breaker tripped.",
-      exitCodeListHeading = "%nExit codes:%n",
-      exitCodeList = {"0:re-armed", "1:collector unreachable or the call failed",
-          "2:invalid command line or unreadable admin token", "3:no such pool"})
-  public static final class ResetBreaker implements Callable<Integer> {
-    @Mixin
-    CollectorAddress collector;
-
-    @Mixin
-    AdminToken adminToken;
-
+      description = "Re-arms automatic quarantine in a pool after its circuit breaker tripped.")
+  public static final class ResetBreaker extends AdminCommand {
     @Option(names = "--pool", required = true, paramLabel = "NAME", description = "Pool.")
     String pool;
 
-    @Option(names = "--reason", required = true, paramLabel = "TEXT", description = "Why (recorded in the audit history).")
-    String reason;
-
-    @Spec
-    CommandSpec spec;
+    @Mixin
+    RequiredReason reason;
 
     @Override
-    public Integer call() {
-      return GateClient.run(spec, collector, adminToken, c -> {
-        ResetCircuitBreakerResponse r = c.stub().resetCircuitBreaker(ResetCircuitBreakerRequest.newBuilder()
-            .setPool(pool).setReason(reason).build());
-        c.out.print(BudgetTable.render(List.of(r.getBudget())));
-        return ExitCodes.OK;
-      });
+    protected String done() {
+      return "re-armed";
+    }
+
+    @Override
+    public ExitCodeList exitCodes() {
+      return super.exitCodes().with(ExitCodes.NOT_FOUND, NO_SUCH_POOL);
+    }
+
+    @Override
+    protected void checkCommandLine() {
+      if (pool.isBlank()) {
+        throw usage("--pool must name a pool");
+      }
+    }
+
+    @Override
+    protected int run(CollectorSession session) {
+      ResetCircuitBreakerResponse r = session.gate().resetCircuitBreaker(ResetCircuitBreakerRequest.newBuilder()
+          .setPool(pool).setReason(reason.text()).build());
+      session.out().print(BudgetTable.render(List.of(r.getBudget())));
+      return ExitCodes.OK;
     }
   }
 }

@@ -27,18 +27,20 @@ final class BudgetTable {
   }
 
   /**
-   * Returns the limit as set: {@code 5% (5 nodes)} for a percentage (with what it comes to in this pool, rounded
-   * down), {@code 3 nodes} for an absolute limit, both joined by {@code ", max "} when both are set, and
-   * {@code none} when neither is.
+   * Returns the limit as set, with the number of nodes the collector computes it allows now ({@code limit_nodes}):
+   * {@code 5% (1 node)} for a percentage (which always allows at least one node), {@code 3 nodes} for an absolute
+   * limit, {@code 10%, max 4 nodes (4 nodes)} for both (the stricter applies), {@code none} for neither.
    */
   static String limit(Budget b) {
-    String absolute = b.getMaxNodesOut() == 0 ? "" : nodes(Integer.toUnsignedLong(b.getMaxNodesOut()));
-    if (b.getMaxPercentOut() <= 0) {
-      return absolute.isEmpty() ? "none" : absolute;
+    boolean absolute = b.getMaxNodesOut() != 0;
+    boolean percent = b.getMaxPercentOut() > 0;
+    String allowed = nodes(Integer.toUnsignedLong(b.getLimitNodes()));
+    if (!percent) {
+      return absolute ? nodes(Integer.toUnsignedLong(b.getMaxNodesOut())) : "none";
     }
-    long fromPercent = (long) Math.floor(b.getMaxPercentOut() * Integer.toUnsignedLong(b.getNodesTotal()) / 100.0 + 1e-9);
-    String percent = percent(b.getMaxPercentOut()) + " (" + nodes(fromPercent) + ")";
-    return absolute.isEmpty() ? percent : percent + ", max " + absolute;
+    String setting = percent(b.getMaxPercentOut())
+        + (absolute ? ", max " + nodes(Integer.toUnsignedLong(b.getMaxNodesOut())) : "");
+    return setting + " (" + allowed + ")";
   }
 
   /** {@code 5%}, {@code 2.5%}. */

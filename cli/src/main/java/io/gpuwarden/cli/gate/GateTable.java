@@ -2,6 +2,7 @@ package io.gpuwarden.cli.gate;
 
 import io.gpuwarden.cli.FleetTable;
 import io.gpuwarden.cli.TextTable;
+import io.gpuwarden.cli.Times;
 import io.gpuwarden.proto.v1.GateState;
 import io.gpuwarden.proto.v1.GateStatus;
 import io.gpuwarden.proto.v1.LockInfo;
@@ -15,8 +16,11 @@ import java.util.List;
 public final class GateTable {
   private GateTable() {}
 
-  /** Renders {@code statuses} sorted by node id, ages as seen at {@code now}. */
-  static String render(List<GateStatus> statuses, Instant now) {
+  /**
+   * Renders {@code statuses} sorted by node id; SINCE is when the node entered its state, as {@code times} shows it, and
+   * how long ago that was at {@code now}.
+   */
+  static String render(List<GateStatus> statuses, Instant now, Times times) {
     TextTable t = new TextTable("NODE", "POOL", "STATE", "ALLOCATABLE", "HELD", "SINCE", "DETAIL");
     statuses.stream().sorted(Comparator.comparing(GateStatus::getNodeId)).forEach(s -> t.row(
         s.getNodeId(),
@@ -24,9 +28,17 @@ public final class GateTable {
         GateFormat.state(s.getState()),
         s.getAllocatable() ? "yes" : "no",
         s.getHeld() ? "yes" : "no",
-        s.hasSince() ? FleetTable.ago(Duration.between(GateFormat.instant(s.getSince()), now)) : "-",
+        since(s, now, times),
         detail(s)));
     return t.render();
+  }
+
+  /** {@code 2024-05-01T11:48:00Z (12m ago)}, or {@code -} when the collector sent no time. */
+  static String since(GateStatus s, Instant now, Times times) {
+    if (!s.hasSince()) {
+      return "-";
+    }
+    return times.format(s.getSince()) + " (" + FleetTable.ago(Duration.between(GateFormat.instant(s.getSince()), now)) + ")";
   }
 
   /**

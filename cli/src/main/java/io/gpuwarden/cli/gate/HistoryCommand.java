@@ -1,28 +1,23 @@
 package io.gpuwarden.cli.gate;
 
-import io.gpuwarden.cli.CollectorAddress;
+import io.gpuwarden.cli.ClientCommand;
+import io.gpuwarden.cli.CollectorSession;
+import io.gpuwarden.cli.ExitCodeList;
 import io.gpuwarden.cli.ExitCodes;
 import io.gpuwarden.proto.v1.GetHistoryRequest;
 import io.gpuwarden.proto.v1.GetHistoryResponse;
+import java.io.IOException;
 import java.time.Instant;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code gpuwarden history ID}: a node's transitions, verdicts and events, oldest first. */
 @Command(name = "history", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Shows a node's gate transitions, verdict changes and events, oldest first.",
-        "Times are UTC; transitions say who, why and which action."},
-    exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {"0:shown", "1:collector unreachable or the call failed", "2:invalid command line", "3:no such node"})
-public final class HistoryCommand implements Callable<Integer> {
-  @Mixin
-  CollectorAddress collector;
-
+    description = {"Shows a node's gate transitions, holds, verdict changes and events, oldest first.",
+        "Times are ISO-8601 UTC (with the local time beside them at a terminal whose zone is not UTC); transitions "
+            + "say who, why and which action."})
+public final class HistoryCommand extends ClientCommand {
   @Parameters(index = "0", paramLabel = "ID", description = "Node id.")
   String nodeId;
 
@@ -36,30 +31,37 @@ public final class HistoryCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the GetHistoryResponse as JSON (proto3 JSON mapping).")
   boolean json;
 
-  @Spec
-  CommandSpec spec;
+  @Override
+  protected String done() {
+    return "shown";
+  }
 
   @Override
-  public Integer call() {
+  public ExitCodeList exitCodes() {
+    return super.exitCodes().with(ExitCodes.NOT_FOUND, "no such node: the gate has never seen it");
+  }
+
+  @Override
+  protected void checkCommandLine() {
     if (limit < 0) {
-      spec.commandLine().getErr().println("gpuwarden history: --limit must be 0 or more, not " + limit);
-      spec.commandLine().getErr().flush();
-      return ExitCodes.USAGE;
+      throw usage("--limit must be 0 or more, not " + limit);
     }
-    return GateClient.run(spec, collector, null, c -> {
-      GetHistoryRequest.Builder request = GetHistoryRequest.newBuilder().setNodeId(nodeId).setLimit(limit);
-      if (since != null) {
-        request.setSince(GateFormat.timestamp(since));
-      }
-      GetHistoryResponse response = c.stub().getHistory(request.build());
-      if (json) {
-        c.printJson(response);
-      } else if (response.getEntriesCount() == 0) {
-        c.out.println("no history for " + nodeId + (since == null ? "" : " since " + GateFormat.TIME.format(since) + " UTC"));
-      } else {
-        c.out.print(HistoryLines.render(response.getEntriesList()));
-      }
-      return ExitCodes.OK;
-    });
+  }
+
+  @Override
+  protected int run(CollectorSession session) throws IOException {
+    GetHistoryRequest.Builder request = GetHistoryRequest.newBuilder().setNodeId(nodeId).setLimit(limit);
+    if (since != null) {
+      request.setSince(GateFormat.timestamp(since));
+    }
+    GetHistoryResponse response = session.gate().getHistory(request.build());
+    if (json) {
+      session.printJson(response);
+    } else if (response.getEntriesCount() == 0) {
+      session.out().println("no history for " + nodeId + (since == null ? "" : " since " + session.times().format(since)));
+    } else {
+      session.out().print(HistoryLines.render(response.getEntriesList(), session.times()));
+    }
+    return ExitCodes.OK;
   }
 }

@@ -3,6 +3,7 @@ package io.gpuwarden.cli.demo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Timestamp;
+import io.gpuwarden.cli.Times;
 import io.gpuwarden.proto.v1.Budget;
 import io.gpuwarden.proto.v1.GateState;
 import io.gpuwarden.proto.v1.GateStatus;
@@ -11,7 +12,6 @@ import io.gpuwarden.proto.v1.HistoryEntry;
 import io.gpuwarden.proto.v1.LockInfo;
 import io.gpuwarden.proto.v1.VerificationProgress;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -49,8 +49,8 @@ class DemoGateTableTest {
 
     GateTransitions.Change c = new GateTransitions.Change("demo-node-03", GateState.GATE_STATE_VERIFYING,
         GateState.GATE_STATE_SERVING, Instant.parse("2026-11-30T05:12:33.400Z"));
-    assertThat(GateTransitions.line(c, reason, ZoneOffset.UTC))
-        .isEqualTo("05:12:33 demo-node-03 VERIFYING -> SERVING (verification passed, by gpuwarden)");
+    assertThat(GateTransitions.line(c, reason, Times.utc()))
+        .isEqualTo("2026-11-30T05:12:33Z demo-node-03 VERIFYING -> SERVING (verification passed, by gpuwarden)");
   }
 
   @Test

@@ -85,7 +85,64 @@ class AdminTokenTest {
         .hasMessageStartingWith("cannot read admin token file " + missing + " (--admin-token-file)");
     assertThatThrownBy(() -> AdminToken.resolve(null, env(Map.of(AdminToken.ENV_TOKEN_FILE, empty.toString()))))
         .isInstanceOf(AdminToken.Unreadable.class)
-        .hasMessage("admin token file " + empty + " ($GPUWARDEN_ADMIN_TOKEN_FILE) has an empty first line");
+        .hasMessage("admin token file " + empty + " ($GPUWARDEN_ADMIN_TOKEN_FILE) holds no token");
+  }
+
+  @Test
+  void theCollectorsAdminTokensFileGivesTheTokenNamedAdminByDefault() throws Exception {
+    Path tokens = file("admin.tokens", "# gpuwarden admin tokens: NAME TOKEN per line\nalice  aaaaaaaaaaaaaaaaaaaa\n"
+        + "admin bbbbbbbbbbbbbbbbbbbb\n\n");
+
+    assertThat(AdminToken.resolve(tokens, env(Map.of()))).contains("bbbbbbbbbbbbbbbbbbbb");
+    assertThat(AdminToken.resolve(tokens, null, env(Map.of()))).hasValueSatisfying(c -> assertThat(c.source())
+        .isEqualTo("admin token file " + tokens + " (--admin-token-file), name admin"));
+  }
+
+  @Test
+  void adminNamePicksATokenAndTheOnlyTokenOfAFileIsTakenWithoutOne() throws Exception {
+    Path tokens = file("admin.tokens", "alice aaaaaaaaaaaaaaaaaaaa\nbob bbbbbbbbbbbbbbbbbbbb\n");
+    Path one = file("one.tokens", "# just me\nalice aaaaaaaaaaaaaaaaaaaa\n");
+
+    assertThat(AdminToken.resolve(tokens, "bob", env(Map.of()))).map(AdminToken.Credential::token)
+        .contains("bbbbbbbbbbbbbbbbbbbb");
+    assertThat(AdminToken.resolve(one, env(Map.of()))).contains("aaaaaaaaaaaaaaaaaaaa");
+    assertThat(AdminToken.resolve(null, "bob", env(Map.of(AdminToken.ENV_TOKEN_FILE, tokens.toString()))))
+        .map(AdminToken.Credential::token).contains("bbbbbbbbbbbbbbbbbbbb");
+  }
+
+  @Test
+  void anAmbiguousOrUnknownNameIsAnErrorNamingTheNamesPresent() throws Exception {
+    Path tokens = file("admin.tokens", "alice aaaaaaaaaaaaaaaaaaaa\nbob bbbbbbbbbbbbbbbbbbbb\n");
+
+    assertThatThrownBy(() -> AdminToken.resolve(tokens, env(Map.of()))).isInstanceOf(AdminToken.Unreadable.class)
+        .hasMessage("admin token file " + tokens + " (--admin-token-file) has tokens of alice, bob and none named admin; "
+            + "choose one with --admin-name NAME");
+    assertThatThrownBy(() -> AdminToken.resolve(tokens, "carol", env(Map.of()))).isInstanceOf(AdminToken.Unreadable.class)
+        .hasMessage("admin token file " + tokens + " (--admin-token-file) has no token named carol; names in it: alice, bob");
+  }
+
+  @Test
+  void malformedLinesAreErrorsNamingTheLine() throws Exception {
+    Path tokens = file("admin.tokens", "alice aaaaaaaaaaaaaaaaaaaa\nbob bbbb extra\n");
+    Path mixed = file("mixed.tokens", "alice aaaaaaaaaaaaaaaaaaaa\nbare-token-after-pairs\n");
+
+    assertThatThrownBy(() -> AdminToken.resolve(tokens, env(Map.of()))).isInstanceOf(AdminToken.Unreadable.class)
+        .hasMessageContaining(tokens + " (--admin-token-file) line 2: expected 'NAME TOKEN'").hasMessageContaining("got 3 fields");
+    assertThatThrownBy(() -> AdminToken.resolve(mixed, env(Map.of()))).isInstanceOf(AdminToken.Unreadable.class)
+        .hasMessageContaining("line 2: expected 'NAME TOKEN'");
+  }
+
+  @Test
+  void adminNameNeedsATokenFile() throws Exception {
+    Path bare = file("bare", "the-token-itself\n");
+
+    assertThatThrownBy(() -> AdminToken.resolve(bare, "alice", env(Map.of()))).isInstanceOf(AdminToken.Unreadable.class)
+        .hasMessage("--admin-name alice: admin token file " + bare + " (--admin-token-file) holds a bare token, not NAME "
+            + "TOKEN lines");
+    assertThatThrownBy(() -> AdminToken.resolve(null, "alice", env(Map.of(AdminToken.ENV_TOKEN, "t"))))
+        .isInstanceOf(AdminToken.Unreadable.class).hasMessageContaining("the token comes from $GPUWARDEN_ADMIN_TOKEN");
+    assertThatThrownBy(() -> AdminToken.resolve(null, "alice", env(Map.of())))
+        .isInstanceOf(AdminToken.Unreadable.class).hasMessageContaining("--admin-name alice needs a token file");
   }
 
   @Test

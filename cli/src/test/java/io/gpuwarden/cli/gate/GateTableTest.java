@@ -2,12 +2,14 @@ package io.gpuwarden.cli.gate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.gpuwarden.cli.Times;
 import io.gpuwarden.proto.v1.GateState;
 import io.gpuwarden.proto.v1.GateStatus;
 import io.gpuwarden.proto.v1.LockInfo;
 import io.gpuwarden.proto.v1.VerificationProgress;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -24,12 +26,22 @@ class GateTableTest {
     String table = GateTable.render(List.of(
         status("gpu-010", GateState.GATE_STATE_LOCKED)
             .setLock(LockInfo.newBuilder().setReason("swap PSU").setActor("alice")).build(),
-        status("gpu-002", GateState.GATE_STATE_SERVING).setAllocatable(true).build()), NOW);
+        status("gpu-002", GateState.GATE_STATE_SERVING).setAllocatable(true).build()), NOW, Times.utc());
 
     String[] lines = table.split("\n");
-    assertThat(lines[0]).isEqualTo("NODE     POOL    STATE    ALLOCATABLE  HELD  SINCE    DETAIL");
-    assertThat(lines[1]).isEqualTo("gpu-002  h100-a  SERVING  yes          no    12m ago");
-    assertThat(lines[2]).isEqualTo("gpu-010  h100-a  LOCKED   no           no    12m ago  lock: swap PSU (by alice)");
+    assertThat(lines[0]).isEqualTo("NODE     POOL    STATE    ALLOCATABLE  HELD  SINCE                           DETAIL");
+    assertThat(lines[1]).isEqualTo("gpu-002  h100-a  SERVING  yes          no    2024-05-01T11:48:00Z (12m ago)");
+    assertThat(lines[2]).isEqualTo("gpu-010  h100-a  LOCKED   no           no    2024-05-01T11:48:00Z (12m ago)  "
+        + "lock: swap PSU (by alice)");
+  }
+
+  @Test
+  void sinceShowsTheLocalTimeTooWhenTimesShowIt() {
+    GateStatus s = status("gpu-002", GateState.GATE_STATE_SERVING).build();
+
+    assertThat(GateTable.since(s, NOW, Times.withLocal(ZoneId.of("America/New_York"))))
+        .isEqualTo("2024-05-01T11:48:00Z (local 2024-05-01T07:48:00-04:00) (12m ago)");
+    assertThat(GateTable.since(s.toBuilder().clearSince().build(), NOW, Times.utc())).isEqualTo("-");
   }
 
   @Test

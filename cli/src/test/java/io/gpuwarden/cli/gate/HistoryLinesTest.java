@@ -3,6 +3,7 @@ package io.gpuwarden.cli.gate;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Timestamp;
+import io.gpuwarden.cli.Times;
 import io.gpuwarden.proto.v1.Event;
 import io.gpuwarden.proto.v1.GateState;
 import io.gpuwarden.proto.v1.GateTransition;
@@ -11,6 +12,7 @@ import io.gpuwarden.proto.v1.HistoryEntry;
 import io.gpuwarden.proto.v1.Reason;
 import io.gpuwarden.proto.v1.Verdict;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -23,7 +25,7 @@ class HistoryLinesTest {
         .setFromState(GateState.GATE_STATE_SERVING).setToState(GateState.GATE_STATE_LOCKED)
         .setActor("alice").setReason("swap PSU").setAction("lock")).build();
 
-    assertThat(HistoryLines.line(e)).isEqualTo("2024-05-01 10:00:07  transition  SERVING -> LOCKED by alice: swap PSU (lock)");
+    assertThat(HistoryLines.line(e)).isEqualTo("2024-05-01T10:00:07Z  transition  SERVING -> LOCKED by alice: swap PSU (lock)");
   }
 
   @Test
@@ -39,7 +41,7 @@ class HistoryLinesTest {
     HistoryEntry e = HistoryEntry.newBuilder().setTime(T)
         .setVerdict(Verdict.newBuilder().setState(HealthState.HEALTH_STATE_HEALTHY)).build();
 
-    assertThat(HistoryLines.line(e)).isEqualTo("2024-05-01 10:00:07  verdict     HEALTHY");
+    assertThat(HistoryLines.line(e)).isEqualTo("2024-05-01T10:00:07Z  verdict     HEALTHY");
   }
 
   @Test
@@ -59,7 +61,7 @@ class HistoryLinesTest {
     HistoryEntry e = HistoryEntry.newBuilder().setTime(T)
         .setEvent(Event.newBuilder().setMessage("Xid 79 (GPU_HAS_FALLEN_OFF_THE_BUS) on GPU 2")).build();
 
-    assertThat(HistoryLines.line(e)).isEqualTo("2024-05-01 10:00:07  event       Xid 79 (GPU_HAS_FALLEN_OFF_THE_BUS) on GPU 2");
+    assertThat(HistoryLines.line(e)).isEqualTo("2024-05-01T10:00:07Z  event       Xid 79 (GPU_HAS_FALLEN_OFF_THE_BUS) on GPU 2");
   }
 
   @Test
@@ -68,8 +70,29 @@ class HistoryLinesTest {
         .setVerdict(Verdict.newBuilder().setState(HealthState.HEALTH_STATE_HEALTHY)).build();
     HistoryEntry unknown = HistoryEntry.newBuilder().build();
 
-    String[] lines = HistoryLines.render(List.of(verdict, unknown)).split("\n");
+    String[] lines = HistoryLines.render(List.of(verdict, unknown), Times.utc()).split("\n");
 
-    assertThat(lines).containsExactly("2024-05-01 10:00:07  verdict     HEALTHY", "-                    unknown");
+    assertThat(lines).containsExactly("2024-05-01T10:00:07Z  verdict     HEALTHY", "-                     unknown");
+  }
+
+  @Test
+  void holdAndUnholdSayWhatTheyDidRatherThanAStateChangeThatIsNone() {
+    GateTransition hold = GateTransition.newBuilder().setFromState(GateState.GATE_STATE_SERVING)
+        .setToState(GateState.GATE_STATE_SERVING).setActor("alice").setReason("RMA ticket 42").setAction("hold").build();
+    GateTransition unhold = hold.toBuilder().setAction("unhold").setReason("parts arrived").build();
+    GateTransition unholdWithoutNote = hold.toBuilder().setAction("unhold").setReason("hold lifted").build();
+
+    assertThat(HistoryLines.transition(hold)).isEqualTo("hold: RMA ticket 42 (by alice)");
+    assertThat(HistoryLines.transition(unhold)).isEqualTo("hold lifted: parts arrived (by alice)");
+    assertThat(HistoryLines.transition(unholdWithoutNote)).isEqualTo("hold lifted (by alice)");
+  }
+
+  @Test
+  void aLocalZoneWidensTheTimeColumnForEveryLine() {
+    HistoryEntry verdict = HistoryEntry.newBuilder().setTime(T)
+        .setVerdict(Verdict.newBuilder().setState(HealthState.HEALTH_STATE_HEALTHY)).build();
+
+    assertThat(HistoryLines.render(List.of(verdict), Times.withLocal(ZoneId.of("Asia/Kolkata"))))
+        .isEqualTo("2024-05-01T10:00:07Z (local 2024-05-01T15:30:07+05:30)  verdict     HEALTHY\n");
   }
 }
