@@ -27,6 +27,11 @@ public final class NodesCommand extends ClientCommand {
   }
 
   @Override
+  public ExitCodeList exitCodes() {
+    return super.exitCodes().with(ExitCodes.NOT_FOUND, "no such pool: no node has reported the --pool given");
+  }
+
+  @Override
   protected int run(CollectorSession session) throws IOException {
     ListNodesResponse response = session.fleet()
         .listNodes(ListNodesRequest.newBuilder().setPool(pool).putAllLabelSelector(labels).build());

@@ -46,7 +46,8 @@ class DocumentedExitCodesTest {
 
   private static final Map<String, Map<Integer, Scenario>> SCENARIOS = Map.ofEntries(
       Map.entry("nodes", Map.of(
-          ExitCodes.OK, just("nodes"))),
+          ExitCodes.OK, just("nodes"),
+          ExitCodes.NOT_FOUND, just("nodes", "--pool", "typo"))),
       Map.entry("node", Map.of(
           ExitCodes.OK, just("node", "c-1"),
           ExitCodes.NOT_FOUND, just("node", "ghost"))),
@@ -111,7 +112,8 @@ class DocumentedExitCodesTest {
           ExitCodes.OK, just("nfz", "add", "--pool", TestCollector.POOL, "--start", "+1h", "--end", "+2h", "--reason", "training"),
           ExitCodes.NOT_FOUND, just("nfz", "add", "--pool", "clj", "--start", "+1h", "--end", "+2h", "--reason", "training"))),
       Map.entry("nfz list", Map.of(
-          ExitCodes.OK, just("nfz", "list"))),
+          ExitCodes.OK, just("nfz", "list"),
+          ExitCodes.NOT_FOUND, just("nfz", "list", "--pool", "typo"))),
       Map.entry("nfz remove", Map.of(
           ExitCodes.OK, c -> {
             Instant now = Instant.now();

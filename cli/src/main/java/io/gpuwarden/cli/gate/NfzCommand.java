@@ -131,6 +131,11 @@ public final class NfzCommand implements Callable<Integer>, ExitCodeList.Source 
     }
 
     @Override
+    public ExitCodeList exitCodes() {
+      return super.exitCodes().with(ExitCodes.NOT_FOUND, BudgetCommand.NO_SUCH_POOL + ", and no window names it");
+    }
+
+    @Override
     protected int run(CollectorSession session) throws IOException {
       ListNoFlyWindowsResponse r = session.gate().listNoFlyWindows(ListNoFlyWindowsRequest.newBuilder().setPool(pool)
           .setIncludePast(all).build());

@@ -43,6 +43,13 @@ public final class FleetService extends FleetServiceGrpc.FleetServiceImplBase {
 
   @Override
   public void listNodes(ListNodesRequest request, StreamObserver<ListNodesResponse> responses) {
+    if (!request.getPool().isEmpty()
+        && registry.list(n -> n.getPool().equals(request.getPool()), false).isEmpty()) {
+      // A typo'd pool must not look like an empty one.
+      responses.onError(Status.NOT_FOUND.withDescription("no node has reported pool '" + request.getPool() + "'")
+          .asRuntimeException());
+      return;
+    }
     Predicate<Node> filter = matches(request.getPool(), request.getLabelSelectorMap(), Set.copyOf(request.getNodeIdsList()));
     responses.onNext(ListNodesResponse.newBuilder()
         .addAllNodes(registry.list(filter, !request.getSummaryOnly()).stream().map(this::withGate).toList())

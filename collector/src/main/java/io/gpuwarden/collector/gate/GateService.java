@@ -215,7 +215,12 @@ public final class GateService extends GateServiceGrpc.GateServiceImplBase {
 
   @Override
   public void listNoFlyWindows(ListNoFlyWindowsRequest r, StreamObserver<ListNoFlyWindowsResponse> out) {
-    answer(out, () -> ListNoFlyWindowsResponse.newBuilder().addAllWindows(gate.windows(r.getPool(), r.getIncludePast())).build());
+    answer(out, () -> {
+      if (!r.getPool().isEmpty() && gate.windows("", true).stream().noneMatch(w -> w.getPool().equals(r.getPool()))) {
+        knownPool(r.getPool(), false); // a pool with windows of its own is known even before its nodes report
+      }
+      return ListNoFlyWindowsResponse.newBuilder().addAllWindows(gate.windows(r.getPool(), r.getIncludePast())).build();
+    });
   }
 
   @Override
