@@ -59,12 +59,13 @@ public final class CollectorServer implements AutoCloseable {
   private final ReleaseGate gate;
   private final AdminTokens adminTokens;
   private final CollectorConfig config;
+  private final Clock clock;
   private final PrometheusRegistry metrics = new PrometheusRegistry();
   private HTTPServer metricsServer;
   private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
   private CollectorServer(Server server, NodeRegistry registry, HealthStatusManager health, ScheduledExecutorService sweeper,
-      GateStore store, IngestJournal journal, ReleaseGate gate, AdminTokens adminTokens, CollectorConfig config) {
+      GateStore store, IngestJournal journal, ReleaseGate gate, AdminTokens adminTokens, CollectorConfig config, Clock clock) {
     this.server = server;
     this.registry = registry;
     this.health = health;
@@ -74,6 +75,7 @@ public final class CollectorServer implements AutoCloseable {
     this.gate = gate;
     this.adminTokens = adminTokens;
     this.config = config;
+    this.clock = clock;
     CollectorMetrics.register(metrics, registry, gate, journal);
   }
 
@@ -121,12 +123,13 @@ public final class CollectorServer implements AutoCloseable {
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance());
     addLegacyReflection(builder);
-    ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
+    // Two threads: the staleness sweep (every 100 ms) never waits behind a remake of the peer indexes.
+    ScheduledExecutorService sweeper = Executors.newScheduledThreadPool(2, r -> {
       Thread t = new Thread(r, "gpuwarden-verdict-sweep");
       t.setDaemon(true);
       return t;
     });
-    return new CollectorServer(builder.build(), registry, health, sweeper, store, journal, gate, tokens, config);
+    return new CollectorServer(builder.build(), registry, health, sweeper, store, journal, gate, tokens, config, clock);
   }
 
   /** Returns the Ingest service's authentication, logging how agents connect (a warning when they are not authenticated). */
@@ -167,8 +170,11 @@ public final class CollectorServer implements AutoCloseable {
         GateServiceGrpc.SERVICE_NAME, ""}) {
       health.setStatus(service, ServingStatus.SERVING);
     }
-    // Staleness depends on time alone, so someone must look even when no batch arrives.
-    sweeper.scheduleAtFixedRate(this::sweep, 250, 250, TimeUnit.MILLISECONDS);
+    // Staleness depends on time alone, so someone must look even when no batch arrives: the nodes
+    // whose deadline passed, not every node.
+    sweeper.scheduleAtFixedRate(this::sweep, 100, 100, TimeUnit.MILLISECONDS);
+    // The peer comparison's indexes are remade here, twice a second, so that no batch pays O(pool) for them.
+    sweeper.scheduleAtFixedRate(this::refreshPeers, 500, 500, TimeUnit.MILLISECONDS);
     gate.start();
     log.info("collector listening on port " + port() + " (" + config.tls().map(TlsConfig::describe).orElse("plaintext") + ")");
     return this;
@@ -176,9 +182,17 @@ public final class CollectorServer implements AutoCloseable {
 
   private void sweep() {
     try {
-      registry.reevaluateAll();
+      registry.sweepDue(clock.instant());
     } catch (RuntimeException e) {
       log.warning("verdict sweep failed: " + e);
+    }
+  }
+
+  private void refreshPeers() {
+    try {
+      registry.refreshPeers(clock.instant());
+    } catch (RuntimeException e) {
+      log.warning("peer comparison refresh failed: " + e);
     }
   }
 

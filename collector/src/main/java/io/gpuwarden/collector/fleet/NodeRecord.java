@@ -51,6 +51,8 @@ final class NodeRecord {
   final Map<String, InfinibandPortSample> portSamples = new TreeMap<>();
   final Map<String, CheckResult> checks = new TreeMap<>();
   Verdict verdict;
+  /** A staleness deadline of this node is pending in the registry's schedule. */
+  boolean staleCheckPending;
 
   NodeRecord(String nodeId) {
     this.nodeId = nodeId;

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.gpuwarden.collector.feed.Change;
 import io.gpuwarden.collector.feed.ChangeFeed;
+import io.gpuwarden.collector.schedule.Deadlines;
 import io.gpuwarden.common.ProtoTime;
 import io.gpuwarden.proto.v1.AgentHello;
 import io.gpuwarden.proto.v1.CheckResult;
@@ -43,6 +44,8 @@ public final class NodeRegistry {
   private final StalenessVerdict verdicts;
   private final ChangeFeed feed;
   private final ConcurrentHashMap<String, NodeRecord> nodes = new ConcurrentHashMap<>();
+  /** When each node with fresh telemetry should be looked at again: it goes stale then, unless a batch came. */
+  private final Deadlines<String> staleness = new Deadlines<>();
   private final Map<String, Long> restoredApplied = new ConcurrentHashMap<>();
 
   /** A connected agent stream, returned by {@link #hello}. */
@@ -143,6 +146,10 @@ public final class NodeRegistry {
       applied = batch.getSequence();
       state.appliedByStream.put(session.streamId(), applied);
       state.lastSeen = clock.instant();
+      if (!state.staleCheckPending) {
+        state.staleCheckPending = true;
+        staleness.atOrBefore(state.nodeId, staleAt(state.lastSeen));
+      }
       state.lastSequence = applied;
       state.batches++;
       state.droppedSamplesReported += batch.getDroppedSamples();
@@ -192,7 +199,42 @@ public final class NodeRegistry {
     }
   }
 
-  /** Re-judges every node (staleness depends on time alone); publishes changes. */
+  /**
+   * Re-judges the nodes whose telemetry may have gone stale by {@code now} (one deadline per node
+   * with fresh telemetry, not a pass over every node); publishes changes. A node that sent a batch
+   * since its deadline was set gets its next one.
+   */
+  public void sweepDue(Instant now) {
+    for (String id : staleness.due(now)) {
+      NodeRecord state = nodes.get(id);
+      if (state == null) {
+        continue;
+      }
+      Change change = null;
+      synchronized (state) {
+        state.staleCheckPending = false;
+        if (state.lastSeen != null && staleAt(state.lastSeen).isAfter(now)) {
+          state.staleCheckPending = true;
+          staleness.atOrBefore(id, staleAt(state.lastSeen));
+        } else {
+          change = reevaluate(state);
+        }
+      }
+      publish(change);
+    }
+  }
+
+  /** Remakes the peer comparison's per-pool indexes as of {@code now}, so that no batch pays for it. */
+  public void refreshPeers(Instant now) {
+    verdicts.refreshPeers(now);
+  }
+
+  /** When telemetry last seen at {@code lastSeen} is stale (the verdict says so after, not at, staleAfter). */
+  private Instant staleAt(Instant lastSeen) {
+    return lastSeen.plus(verdicts.staleAfter()).plusMillis(1);
+  }
+
+  /** Re-judges every node (tests; the collector uses {@link #sweepDue}); publishes changes. */
   public void reevaluateAll() {
     for (NodeRecord state : nodes.values()) {
       Change change;

@@ -68,6 +68,11 @@ public final class StalenessVerdict {
     stragglers.observe(pool, nodeId, sample, now);
   }
 
+  /** Remakes the peer comparison's per-pool indexes as of {@code now} (off the ingest path). */
+  public void refreshPeers(Instant now) {
+    stragglers.refresh(now);
+  }
+
   /** Forgets a node's GPUs in the peer comparison (it rebooted: its old averages describe another boot). */
   public void forget(String nodeId) {
     stragglers.forget(nodeId);

@@ -106,16 +106,53 @@ public final class GateMachine {
    * nothing changed.
    */
   public Step verify(GateStatus s, NodeSummary n, Instant now) {
-    HealthState verdict = verdict(n);
-    boolean fresh = fresh(n, now);
     VerificationProgress v = s.getVerification();
     Instant started = ProtoTime.instant(v.getStartedAt());
-    if (fresh && verdict == HealthState.HEALTH_STATE_UNHEALTHY && n.getVerdict().hasSince()
+    if (fresh(n, now) && verdict(n) == HealthState.HEALTH_STATE_UNHEALTHY && n.getVerdict().hasSince()
         && !ProtoTime.instant(n.getVerdict().getSince()).isBefore(started.minus(staleAfter))) {
       String why = "verification failed: verdict UNHEALTHY: " + GateText.firstReason(n);
       return transition(s, GateState.GATE_STATE_QUARANTINED, SYSTEM_ACTOR, why, "verify-failed", n, now,
           b -> b.setQuarantineReason(why));
     }
+    Progress p = progress(s, n, now);
+    if (p.pending().isEmpty()) {
+      String why = "verification passed: HEALTHY with fresh telemetry for " + GateText.human(p.soaked())
+          + (s.getLock().getExpectReboot() ? ", new boot " + n.getBootId() : "");
+      return transition(s, GateState.GATE_STATE_SERVING, SYSTEM_ACTOR, why, "release", n, now,
+          b -> b.clearLock().clearVerification().clearQuarantineReason());
+    }
+    if (!now.isBefore(ProtoTime.instant(v.getDeadline()))) {
+      String why = "verification timed out after " + GateText.human(Duration.between(started, now)) + ": "
+          + String.join("; ", p.pending());
+      return transition(s, GateState.GATE_STATE_QUARANTINED, SYSTEM_ACTOR, why, "verify-timeout", n, now,
+          b -> b.setQuarantineReason(why).setVerification(p.recorded().toBuilder().addAllPending(p.pending())));
+    }
+    VerificationProgress updated = p.recorded();
+    // Progress worth keeping (the soak started or stopped, a new boot seen); what it waits for is derived on read.
+    boolean persist = updated.hasHealthySince() != v.hasHealthySince() || updated.getNewBootSeen() != v.getNewBootSeen()
+        || (updated.hasHealthySince() && !updated.getHealthySince().equals(v.getHealthySince()));
+    return persist || v.getPendingCount() > 0 ? new Step(s.toBuilder().setVerification(updated).build(), null, persist) : null;
+  }
+
+  /** Returns what a node under verification still waits for now (empty: it would pass). */
+  public List<String> pending(GateStatus s, NodeSummary n, Instant now) {
+    return progress(s, n, now).pending();
+  }
+
+  /**
+   * Where a verification stands.
+   *
+   * @param recorded the progress to keep: when the soak began, whether a new boot was seen (no pending list)
+   * @param pending what it waits for
+   * @param soaked how long it has been HEALTHY with fresh telemetry
+   */
+  private record Progress(VerificationProgress recorded, List<String> pending, Duration soaked) {}
+
+  private Progress progress(GateStatus s, NodeSummary n, Instant now) {
+    HealthState verdict = verdict(n);
+    boolean fresh = fresh(n, now);
+    VerificationProgress v = s.getVerification();
+    Instant started = ProtoTime.instant(v.getStartedAt());
     VerificationProgress.Builder p = v.toBuilder().clearPending();
     boolean newBoot = v.getNewBootSeen()
         || (s.getLock().getExpectReboot() && n != null && !n.getBootId().isEmpty()
@@ -147,24 +184,7 @@ public final class GateMachine {
     if (s.getHeld()) {
       pending.add("held: " + s.getHoldReason());
     }
-    p.addAllPending(pending);
-    if (pending.isEmpty()) {
-      String why = "verification passed: HEALTHY with fresh telemetry for " + GateText.human(soaked)
-          + (s.getLock().getExpectReboot() ? ", new boot " + n.getBootId() : "");
-      return transition(s, GateState.GATE_STATE_SERVING, SYSTEM_ACTOR, why, "release", n, now,
-          b -> b.clearLock().clearVerification().clearQuarantineReason());
-    }
-    if (!now.isBefore(ProtoTime.instant(v.getDeadline()))) {
-      String why = "verification timed out after " + GateText.human(Duration.between(started, now)) + ": "
-          + String.join("; ", pending);
-      return transition(s, GateState.GATE_STATE_QUARANTINED, SYSTEM_ACTOR, why, "verify-timeout", n, now,
-          b -> b.setQuarantineReason(why).setVerification(p));
-    }
-    VerificationProgress updated = p.build();
-    boolean persist = updated.hasHealthySince() != v.hasHealthySince() || updated.getNewBootSeen() != v.getNewBootSeen()
-        || (updated.hasHealthySince() && !updated.getHealthySince().equals(v.getHealthySince()));
-    GateStatus result = s.toBuilder().setVerification(updated).build();
-    return result.equals(s) ? null : new Step(result, null, persist);
+    return new Progress(p.build(), List.copyOf(pending), soaked);
   }
 
   // ---------------------------------------------------------------- commands

@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import io.gpuwarden.common.ProtoTime;
 import io.gpuwarden.proto.v1.Budget;
-import io.gpuwarden.proto.v1.GateState;
 import io.gpuwarden.proto.v1.GateStatus;
 import io.gpuwarden.proto.v1.NoFlyWindow;
 import java.time.Instant;
@@ -80,17 +79,17 @@ final class GatePolicy {
 
   /**
    * Returns why locking {@code s} must wait — a no-fly window, or the pool's budget given the
-   * statuses in {@code view} — or null when it may be locked now. An UNHEALTHY node (an emergency)
+   * pool counts {@code view} — or null when it may be locked now. An UNHEALTHY node (an emergency)
    * is the caller's to let through.
    */
-  Blocked blocked(GateStatus s, Map<String, GateStatus> view, Instant now) {
+  Blocked blocked(GateStatus s, PoolCounts view, Instant now) {
     Optional<NoFlyWindow> w = activeWindow(s.getPool(), now);
     if (w.isPresent()) {
       return new Blocked("pool " + s.getPool() + " is in no-fly window " + w.get().getId() + " (" + w.get().getReason()
           + ") until " + GateText.iso(w.get().getEnd()), w.get());
     }
-    int total = total(view, s.getPool());
-    int out = out(view, s.getPool());
+    int total = view.total(s.getPool());
+    int out = view.out(s.getPool());
     if (out + (s.getHeld() ? 0 : 1) > PoolBudget.limit(budget(s.getPool()), total)) {
       return new Blocked(String.format(Locale.ROOT, "pool %s: %d of %d nodes out of service, budget allows %s", s.getPool(),
           out, total, PoolBudget.describe(budget(s.getPool()), total)), null);
@@ -164,10 +163,16 @@ final class GatePolicy {
     queue.remove(nodeId);
   }
 
-  /** Returns whether queued lock {@code q} of node status {@code s} may be granted now. */
-  boolean grantable(GateStatus s, Map<String, GateStatus> view, Instant now) {
+  /** Returns whether a queued lock of the node in status {@code s} may be granted now. */
+  boolean grantable(GateStatus s, PoolCounts view, Instant now) {
     return activeWindow(s.getPool(), now).isEmpty()
-        && out(view, s.getPool()) + (s.getHeld() ? 0 : 1) <= PoolBudget.limit(budget(s.getPool()), total(view, s.getPool()));
+        && view.out(s.getPool()) + (s.getHeld() ? 0 : 1) <= PoolBudget.limit(budget(s.getPool()), view.total(s.getPool()));
+  }
+
+  /** Returns when the earliest no-fly window in force ends (a queued lock may be granted then), or null. */
+  Instant nextWindowEnd(Instant now) {
+    return windows.values().stream().map(w -> ProtoTime.instant(w.getEnd())).filter(end -> end.isAfter(now))
+        .min(Instant::compareTo).orElse(null);
   }
 
   // ---------------------------------------------------------------- windows and budgets
@@ -206,25 +211,14 @@ final class GatePolicy {
     unhealthyTurns.remove(pool);
   }
 
-  /** Returns the pool's budget with its current counts from {@code statuses}. */
-  Budget withCounts(String pool, Map<String, GateStatus> statuses) {
-    int total = total(statuses, pool);
-    int outNow = out(statuses, pool);
+  /** Returns the pool's budget with its current counts. */
+  Budget withCounts(String pool, PoolCounts counts) {
+    int total = counts.total(pool);
+    int outNow = counts.out(pool);
     int limit = PoolBudget.limit(budget(pool), total);
     return budget(pool).toBuilder().setNodesTotal(total).setNodesOut(outNow).setLimitNodes(limit)
         .setNodesAvailableToTake(Math.max(0, limit - outNow))
         .setQueuedLocks((int) queue.values().stream().filter(q -> q.pool().equals(pool)).count())
         .build();
-  }
-
-  /** Returns how many nodes of {@code pool} there are in {@code view}. */
-  static int total(Map<String, GateStatus> view, String pool) {
-    return (int) view.values().stream().filter(s -> s.getPool().equals(pool)).count();
-  }
-
-  /** Returns how many nodes of {@code pool} are out of service (not SERVING, or held) in {@code view}. */
-  static int out(Map<String, GateStatus> view, String pool) {
-    return (int) view.values().stream()
-        .filter(s -> s.getPool().equals(pool) && (s.getState() != GateState.GATE_STATE_SERVING || s.getHeld())).count();
   }
 }

@@ -31,7 +31,7 @@ final class LockPass {
   private final boolean wait;
   private final String actor;
   private final Instant now;
-  private final Map<String, GateStatus> view;
+  private final PoolCounts counts;
   private final Map<String, GateStatus> changed = new LinkedHashMap<>();
   private final GateWrite write = new GateWrite();
   private final Map<String, Budget> budgetCounters = new HashMap<>();
@@ -49,7 +49,7 @@ final class LockPass {
     this.wait = wait;
     this.actor = actor;
     this.now = gate.clock.instant();
-    this.view = new HashMap<>(gate.statuses);
+    this.counts = gate.counts.copy();
     this.sequence = policy.lastQueueSequence();
   }
 
@@ -69,7 +69,7 @@ final class LockPass {
   }
 
   private NodeActionResult one(String id) {
-    GateStatus s = view.get(id);
+    GateStatus s = changed.getOrDefault(id, gate.statuses.get(id));
     if (s == null) {
       return ReleaseGate.notFound(id);
     }
@@ -84,7 +84,7 @@ final class LockPass {
     boolean emergency = n != null && n.hasVerdict() && n.getVerdict().getState() == HealthState.HEALTH_STATE_UNHEALTHY;
     LockInfo lock = LockInfo.newBuilder().setReason(reason).setActor(actor).setLockedAt(ProtoTime.of(now))
         .setExpectReboot(expectReboot).setBootIdAtLock(n == null ? "" : n.getBootId()).setEmergency(emergency).build();
-    GatePolicy.Blocked blocked = emergency ? null : policy.blocked(s, view, now);
+    GatePolicy.Blocked blocked = emergency ? null : policy.blocked(s, counts, now);
     if (blocked != null) {
       count(s.getPool(), blocked);
       if (!wait) {
@@ -98,7 +98,7 @@ final class LockPass {
     }
     GateStatus locked = gate.record(s, machine.lock(s, lock, reason + (emergency ? " (emergency: node UNHEALTHY)" : ""), n, now),
         now, write);
-    view.put(id, locked);
+    counts.change(s, locked);
     changed.put(id, locked);
     return ReleaseGate.result(id, NodeActionOutcome.NODE_ACTION_OUTCOME_APPLIED,
         emergency ? "locked (emergency: UNHEALTHY nodes bypass budget and no-fly windows, and count against the budget)"

@@ -2,10 +2,8 @@ package io.gpuwarden.collector.gate;
 
 import io.gpuwarden.common.ProtoTime;
 import io.gpuwarden.proto.v1.Budget;
-import io.gpuwarden.proto.v1.GateStatus;
 import io.gpuwarden.proto.v1.NoFlyWindow;
 import java.time.Instant;
-import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.logging.Logger;
@@ -48,7 +46,7 @@ final class PolicyChanges {
     return w;
   }
 
-  Budget setBudget(String pool, int maxNodes, double maxPercent, String reason, String actor, Map<String, GateStatus> statuses) {
+  Budget setBudget(String pool, int maxNodes, double maxPercent, String reason, String actor, PoolCounts statuses) {
     if (maxNodes < 0 || maxPercent < 0 || maxPercent > 100) {
       throw new IllegalArgumentException("budget needs max nodes >= 0 and 0 <= max percent <= 100");
     }
@@ -59,7 +57,7 @@ final class PolicyChanges {
     return policy.withCounts(pool, statuses);
   }
 
-  Budget resetBreaker(String pool, String reason, String actor, Map<String, GateStatus> statuses) {
+  Budget resetBreaker(String pool, String reason, String actor, PoolCounts statuses) {
     Budget b = policy.budget(pool).toBuilder().setCircuitBreakerOpen(false).build();
     store.write(new GateWrite().putBudget(b));
     policy.putBudget(b);

@@ -74,11 +74,16 @@ public final class ReleaseGate implements AutoCloseable {
   final Clock clock;
   /** Every node's stored status. */
   final Map<String, GateStatus> statuses = new TreeMap<>();
+  /** How many nodes each pool has and has out of service, kept with {@link #statuses}. */
+  final PoolCounts counts;
+  /** Which nodes the next pass looks at. */
+  private final GateAttention attention;
   private final Map<String, HealthState> lastVerdicts = new HashMap<>();
   private final GatePublisher publisher;
   private final AtomicLong storeFailures = new AtomicLong();
   private final ScheduledExecutorService ticker;
   private volatile String lastStoreError = "";
+  private volatile int lastPassNodes;
 
   /** Receives gate status changes (state, hold, allocatable). Called on the gate's thread; must not block. */
   @FunctionalInterface
@@ -102,6 +107,10 @@ public final class ReleaseGate implements AutoCloseable {
     this.clock = requireNonNull(clock, "clock");
     GateStore.Snapshot snapshot = store.load();
     snapshot.nodes().forEach(s -> statuses.put(s.getNodeId(), s));
+    this.counts = PoolCounts.of(statuses.values());
+    this.attention = new GateAttention(config.soak());
+    statuses.values().forEach(attention::track);
+    feed.subscribe(attention::heard);
     this.policy = new GatePolicy(config, snapshot);
     this.policyChanges = new PolicyChanges(store, policy);
     this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -150,8 +159,17 @@ public final class ReleaseGate implements AutoCloseable {
 
   /** One evaluation pass: new nodes, verification, auto-quarantine, queued locks; one store write. */
   public synchronized void tick() {
-    if (new EvaluationPass(this, lastVerdicts, clock.instant()).run()) {
+    Instant now = clock.instant();
+    Set<String> ids = attention.take(now);
+    lastPassNodes = ids.size();
+    if (ids.isEmpty() && policy.queue().isEmpty()) {
+      return;
+    }
+    if (new EvaluationPass(this, lastVerdicts, now).run(ids)) {
       lastStoreError = "";
+      ids.forEach(id -> attention.rearm(statuses.get(id), now));
+    } else {
+      attention.again(ids); // not applied: look again next pass
     }
   }
 
@@ -199,7 +217,7 @@ public final class ReleaseGate implements AutoCloseable {
     List<GateStatus> out = new ArrayList<>();
     for (GateStatus s : statuses.values()) {
       if (filter.test(s)) {
-        out.add(machine.withAllocatable(s, node(s.getNodeId()), now));
+        out.add(view(s, node(s.getNodeId()), now));
       }
     }
     return out;
@@ -208,7 +226,21 @@ public final class ReleaseGate implements AutoCloseable {
   /** Returns one node's status, when the gate knows the node. */
   public synchronized Optional<GateStatus> status(String nodeId) {
     GateStatus s = statuses.get(nodeId);
-    return s == null ? Optional.empty() : Optional.of(machine.withAllocatable(s, node(nodeId), clock.instant()));
+    return s == null ? Optional.empty() : Optional.of(view(s, node(nodeId), clock.instant()));
+  }
+
+  /**
+   * The status as a reader sees it now: with allocatability, and for a node under verification what
+   * it still waits for (the soak left, a new boot id, fresh telemetry), computed at the read.
+   */
+  private GateStatus view(GateStatus s, NodeSummary n, Instant now) {
+    GateStatus shown = s;
+    if (s.getState() == GateState.GATE_STATE_VERIFYING) {
+      // Only what it waits for: progress (the soak's start, a new boot seen) is the passes' to record.
+      shown = s.toBuilder().setVerification(s.getVerification().toBuilder().clearPending()
+          .addAllPending(machine.pending(s, n, now))).build();
+    }
+    return machine.withAllocatable(shown, n, now);
   }
 
   /** Returns the pools of the nodes the gate knows. */
@@ -222,7 +254,7 @@ public final class ReleaseGate implements AutoCloseable {
   public synchronized List<Budget> budgets(String poolFilter) {
     Set<String> pools = new TreeSet<>(pools());
     pools.addAll(policy.budgetPools());
-    return pools.stream().filter(p -> poolFilter.isEmpty() || poolFilter.equals(p)).map(p -> policy.withCounts(p, statuses))
+    return pools.stream().filter(p -> poolFilter.isEmpty() || poolFilter.equals(p)).map(p -> policy.withCounts(p, counts))
         .toList();
   }
 
@@ -234,6 +266,11 @@ public final class ReleaseGate implements AutoCloseable {
   /** Returns how many store writes failed since start, and the last failure. */
   public String storeHealth() {
     return storeFailures.get() + " failed writes" + (lastStoreError.isEmpty() ? "" : "; last: " + lastStoreError);
+  }
+
+  /** Returns how many nodes the last evaluation pass looked at (those that changed or whose time came). */
+  public int lastPassNodes() {
+    return lastPassNodes;
   }
 
   /** Returns how many store writes of evaluation passes failed since start. */
@@ -309,29 +346,38 @@ public final class ReleaseGate implements AutoCloseable {
 
   /** Sets a pool's budget limits; returns it with its counts. */
   public synchronized Budget setBudget(String pool, int maxNodes, double maxPercent, String reason, String actor) {
-    return policyChanges.setBudget(pool, maxNodes, maxPercent, reason, actor, statuses);
+    return policyChanges.setBudget(pool, maxNodes, maxPercent, reason, actor, counts);
   }
 
   /** Closes a pool's circuit breaker: automatic quarantine resumes. */
   public synchronized Budget resetBreaker(String pool, String reason, String actor) {
-    return policyChanges.resetBreaker(pool, reason, actor, statuses);
+    return policyChanges.resetBreaker(pool, reason, actor, counts);
   }
 
   // ---------------------------------------------------------------- for the passes (LockPass, EvaluationPass)
 
   /** After a command's write was stored: the statuses in {@code next} are in force; publishes them. */
   void applied(Map<String, GateStatus> next, Instant now) {
-    statuses.putAll(next);
+    put(next);
     publish(now, Map.of(), next.keySet());
+  }
+
+  private void put(Map<String, GateStatus> next) {
+    next.forEach((id, after) -> {
+      counts.change(statuses.put(id, after), after);
+      attention.track(after);
+    });
   }
 
   /**
    * After an evaluation pass's write was stored: the statuses in {@code next} are in force; publishes
-   * every node whose allocatability moved (time alone changes freshness).
+   * every node the pass looked at whose status or allocatability moved.
    */
   void applied(Map<String, GateStatus> next, Map<String, NodeSummary> byId, Instant now) {
-    statuses.putAll(next);
-    publish(now, byId, statuses.keySet());
+    put(next);
+    Set<String> looked = new TreeSet<>(byId.keySet());
+    looked.addAll(next.keySet());
+    publish(now, byId, looked);
   }
 
 
@@ -384,7 +430,7 @@ public final class ReleaseGate implements AutoCloseable {
   /** Returns {@code r} with the node's current status and allocatability. */
   NodeActionResult withView(NodeActionResult r) {
     GateStatus s = statuses.get(r.getNodeId());
-    return s == null ? r : r.toBuilder().setStatus(machine.withAllocatable(s, node(r.getNodeId()), clock.instant())).build();
+    return s == null ? r : r.toBuilder().setStatus(view(s, node(r.getNodeId()), clock.instant())).build();
   }
 
   NodeSummary node(String id) {

@@ -14,7 +14,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
-import java.util.HashMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -60,7 +60,8 @@ import java.util.function.Function;
  * load with prefix sums, so judging a node costs a binary search per GPU and metric, not a pass over
  * the pool.
  *
- * <p>Thread-safe: every method holds the detector's lock.
+ * <p>Thread-safe, without a lock across nodes: each GPU's averages have their own, and a pool's
+ * index is remade under the pool's while judges keep using the one in force.
  */
 public final class StragglerDetector {
   /** Name of the check in the reasons this detector makes. */
@@ -81,11 +82,11 @@ public final class StragglerDetector {
   static final Duration STATS_REFRESH = Duration.ofSeconds(1);
 
   private final StragglerConfig config;
-  /** Pool, then node id, then GPU UUID. */
-  private final Map<String, Map<String, Map<String, GpuAverages>>> pools = new HashMap<>();
-  private final Map<String, String> poolOfNode = new HashMap<>();
-  /** Per pool: its GPUs' averages indexed by load, remade at most every {@link #STATS_REFRESH} of {@code now}. */
-  private final Map<String, PoolIndex> indexes = new HashMap<>();
+  /** Pool, then node id, then GPU UUID. A pool's map is also its lock for remaking its index. */
+  private final Map<String, Map<String, Map<String, GpuAverages>>> pools = new ConcurrentHashMap<>();
+  private final Map<String, String> poolOfNode = new ConcurrentHashMap<>();
+  /** Per pool: its GPUs' averages indexed by load, remade every {@link #STATS_REFRESH} ({@link #refresh}). */
+  private final Map<String, PoolIndex> indexes = new ConcurrentHashMap<>();
 
   /** Creates a detector with {@code config}. */
   public StragglerDetector(StragglerConfig config) {
@@ -95,9 +96,10 @@ public final class StragglerDetector {
   /**
    * Feeds one sample of a GPU of {@code nodeId} in {@code pool}, taken at {@code now}. Samples
    * below the load threshold, or without a utilisation, are ignored: they neither update nor reset
-   * the GPU's averages. A node seen in another pool than before leaves the old one.
+   * the GPU's averages. A node seen in another pool than before leaves the old one. Calls for one
+   * node must not run concurrently (the registry holds the node's lock); other nodes' may.
    */
-  public synchronized void observe(String pool, String nodeId, GpuSample sample, Instant now) {
+  public void observe(String pool, String nodeId, GpuSample sample, Instant now) {
     requireNonNull(pool, "pool");
     requireNonNull(nodeId, "nodeId");
     requireNonNull(sample, "sample");
@@ -110,13 +112,15 @@ public final class StragglerDetector {
     if (before != null && !before.equals(pool)) {
       removeNode(before, nodeId);
     }
-    GpuAverages gpu = pools.computeIfAbsent(pool, p -> new HashMap<>()).computeIfAbsent(nodeId, n -> new HashMap<>())
-        .computeIfAbsent(sample.getGpuUuid(), GpuAverages::new);
-    gpu.index = sample.getIndex();
-    for (Quantity q : Quantity.values()) {
-      OptionalDouble v = q.read.apply(sample);
-      if (v.isPresent()) {
-        gpu.averages.computeIfAbsent(q, x -> new LoadAverage()).update(v.getAsDouble(), now, config.halfLife());
+    GpuAverages gpu = pools.computeIfAbsent(pool, p -> new ConcurrentHashMap<>())
+        .computeIfAbsent(nodeId, n -> new ConcurrentHashMap<>()).computeIfAbsent(sample.getGpuUuid(), GpuAverages::new);
+    synchronized (gpu) {
+      gpu.index = sample.getIndex();
+      for (Quantity q : Quantity.values()) {
+        OptionalDouble v = q.read.apply(sample);
+        if (v.isPresent()) {
+          gpu.averages.computeIfAbsent(q, x -> new LoadAverage()).update(v.getAsDouble(), now, config.halfLife());
+        }
       }
     }
   }
@@ -124,9 +128,11 @@ public final class StragglerDetector {
   /**
    * Judges the GPUs of {@code nodeId} in {@code pool} against their peers under comparable load;
    * returns one reason per GPU and metric out of line, ordered by GPU index, or none. A GPU without
-   * fresh averages, or with fewer comparable peers than the minimum, is not judged.
+   * fresh averages, or with fewer comparable peers than the minimum, is not judged. Costs the node's
+   * GPUs times a binary search in the pool's index; the index is remade by {@link #refresh} (or here
+   * when it is older than {@link #STATS_REFRESH}: only without a refresher, as in tests).
    */
-  public synchronized List<Reason> judge(String pool, String nodeId, Instant now) {
+  public List<Reason> judge(String pool, String nodeId, Instant now) {
     requireNonNull(pool, "pool");
     requireNonNull(nodeId, "nodeId");
     requireNonNull(now, "now");
@@ -136,38 +142,59 @@ public final class StragglerDetector {
     }
     PoolIndex index = indexes.get(pool);
     if (index == null || !now.isBefore(index.computed.plus(STATS_REFRESH)) || now.isBefore(index.computed)) {
-      dropStale(pool, nodes, now);
-      if (!pools.containsKey(pool)) {
-        indexes.remove(pool);
-        return List.of();
-      }
-      index = new PoolIndex(now, nodes, minWeightSeconds());
-      indexes.put(pool, index);
+      index = reindex(pool, nodes, now);
     }
     Map<String, GpuAverages> mine = nodes.get(nodeId);
-    if (mine == null) {
+    if (mine == null || index == null) {
       return List.of();
     }
     List<GpuAverages> judged = new ArrayList<>(mine.values());
     judged.sort(Comparator.comparingInt((GpuAverages g) -> g.index).thenComparing(g -> g.uuid));
     List<Reason> out = new ArrayList<>();
     for (GpuAverages gpu : judged) {
-      for (Metric m : Metric.values()) {
-        Reason r = judge(pool, index, gpu, m, now);
-        if (r == null) {
-          gpu.flaggedSince.remove(m);
-        } else {
-          Instant since = gpu.flaggedSince.computeIfAbsent(m, x -> now);
-          out.add(r.toBuilder().setSince(Timestamp.newBuilder().setSeconds(since.getEpochSecond())
-              .setNanos(since.getNano())).build());
+      synchronized (gpu) {
+        for (Metric m : Metric.values()) {
+          Reason r = judge(pool, index, gpu, m, now);
+          if (r == null) {
+            gpu.flaggedSince.remove(m);
+          } else {
+            Instant since = gpu.flaggedSince.computeIfAbsent(m, x -> now);
+            out.add(r.toBuilder().setSince(Timestamp.newBuilder().setSeconds(since.getEpochSecond())
+                .setNanos(since.getNano())).build());
+          }
         }
       }
     }
     return List.copyOf(out);
   }
 
+  /** Remakes every pool's index as of {@code now} (the collector calls it twice a second, off the ingest threads). */
+  public void refresh(Instant now) {
+    pools.forEach((pool, nodes) -> reindex(pool, nodes, now));
+  }
+
+  /** Remakes one pool's index, unless another thread just did; returns the index in force (null: the pool emptied). */
+  private PoolIndex reindex(String pool, Map<String, Map<String, GpuAverages>> nodes, Instant now) {
+    synchronized (nodes) {
+      PoolIndex current = indexes.get(pool);
+      if (current != null && !current.computed.isAfter(now) && now.isBefore(current.computed.plus(STATS_REFRESH))
+          && current.forgotten.isEmpty()) {
+        return current; // remade while this thread waited
+      }
+      dropStale(pool, nodes, now);
+      if (nodes.isEmpty()) {
+        pools.remove(pool, nodes);
+        indexes.remove(pool);
+        return null;
+      }
+      PoolIndex index = new PoolIndex(now, nodes, minWeightSeconds());
+      indexes.put(pool, index);
+      return index;
+    }
+  }
+
   /** Forgets every GPU of {@code nodeId}, e.g. when the node leaves the fleet or reboots into repair. */
-  public synchronized void forget(String nodeId) {
+  public void forget(String nodeId) {
     requireNonNull(nodeId, "nodeId");
     String pool = poolOfNode.remove(nodeId);
     if (pool != null) {
@@ -190,6 +217,13 @@ public final class StragglerDetector {
     double[] own = peers.contributed.get(gpu);
     if (own != null && own[0] >= lo && own[0] <= hi) {
       PeerIndex.add(w, own[0], own[1], -1);
+    }
+    // Nor are the GPUs of nodes forgotten since the index was made (until the next remake).
+    for (GpuAverages gone : index.forgotten) {
+      double[] theirs = peers.contributed.get(gone);
+      if (gone != gpu && theirs != null && theirs[0] >= lo && theirs[0] <= hi) {
+        PeerIndex.add(w, theirs[0], theirs[1], -1);
+      }
     }
     int othersCount = (int) Math.round(w[0]);
     if (othersCount < 1 || othersCount + 1 < config.minPeers()) {
@@ -247,12 +281,15 @@ public final class StragglerDetector {
     return config.halfLife().toNanos() / 2e9;
   }
 
+  /** Drops the averages not updated for the stale limit, and GPUs and nodes left without any. Holds the pool's lock. */
   private void dropStale(String pool, Map<String, Map<String, GpuAverages>> nodes, Instant now) {
     nodes.entrySet().removeIf(node -> {
       node.getValue().values().removeIf(gpu -> {
-        gpu.averages.values().removeIf(e -> Duration.between(e.updated, now).compareTo(config.staleAfter()) > 0);
-        gpu.flaggedSince.keySet().removeIf(m -> !gpu.averages.containsKey(m.quantity));
-        return gpu.averages.isEmpty();
+        synchronized (gpu) {
+          gpu.averages.values().removeIf(e -> Duration.between(e.updated, now).compareTo(config.staleAfter()) > 0);
+          gpu.flaggedSince.keySet().removeIf(m -> !gpu.averages.containsKey(m.quantity));
+          return gpu.averages.isEmpty();
+        }
       });
       if (node.getValue().isEmpty()) {
         poolOfNode.remove(node.getKey(), pool);
@@ -260,19 +297,17 @@ public final class StragglerDetector {
       }
       return false;
     });
-    if (nodes.isEmpty()) {
-      pools.remove(pool);
-    }
   }
 
   private void removeNode(String pool, String nodeId) {
-    indexes.remove(pool);
     Map<String, Map<String, GpuAverages>> nodes = pools.get(pool);
-    if (nodes != null) {
-      nodes.remove(nodeId);
-      if (nodes.isEmpty()) {
-        pools.remove(pool);
-      }
+    if (nodes == null) {
+      return;
+    }
+    Map<String, GpuAverages> gone = nodes.remove(nodeId);
+    PoolIndex index = indexes.get(pool);
+    if (gone != null && index != null) {
+      index.forgotten.addAll(gone.values()); // no longer peers, though still in the index until it is remade
     }
   }
 
@@ -280,6 +315,8 @@ public final class StragglerDetector {
   private static final class PoolIndex {
     final Instant computed;
     final Map<Metric, PeerIndex<GpuAverages>> byMetric = new EnumMap<>(Metric.class);
+    /** GPUs of nodes forgotten since this index was made. */
+    final java.util.Set<GpuAverages> forgotten = ConcurrentHashMap.newKeySet();
 
     PoolIndex(Instant computed, Map<String, Map<String, GpuAverages>> nodes, double minWeightSeconds) {
       this.computed = computed;
@@ -287,10 +324,12 @@ public final class StragglerDetector {
         Map<GpuAverages, double[]> points = new IdentityHashMap<>();
         for (Map<String, GpuAverages> node : nodes.values()) {
           for (GpuAverages g : node.values()) {
-            LoadAverage value = g.averages.get(m.quantity);
-            LoadAverage load = g.averages.get(m.load);
-            if (value != null && load != null && value.weightSeconds >= minWeightSeconds) {
-              points.put(g, new double[] {load.value(), value.value()});
+            synchronized (g) {
+              LoadAverage value = g.averages.get(m.quantity);
+              LoadAverage load = g.averages.get(m.load);
+              if (value != null && load != null && value.weightSeconds >= minWeightSeconds) {
+                points.put(g, new double[] {load.value(), value.value()});
+              }
             }
           }
         }

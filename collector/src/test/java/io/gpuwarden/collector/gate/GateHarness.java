@@ -124,7 +124,7 @@ final class GateHarness implements AutoCloseable {
   }
 
   void tick() {
-    registry.reevaluateAll();
+    registry.sweepDue(now.get());
     gate.tick();
   }
 

@@ -40,13 +40,15 @@ class GateMachineTest {
   void verificationPassesAfterTheSoakWithANewBootAndNotBefore() {
     GateStatus v = verifying(true);
     Instant t = T0.plus(Duration.ofMinutes(6));
-    GateMachine.Step sameBoot = machine.verify(v, node("boot-1", HealthState.HEALTH_STATE_HEALTHY, T0, t), t);
-    assertThat(sameBoot.next().getState()).isEqualTo(GateState.GATE_STATE_VERIFYING);
-    assertThat(sameBoot.next().getVerification().getPendingList()).anySatisfy(p -> assertThat(p).contains("new boot id"));
+    NodeSummary sameBoot = node("boot-1", HealthState.HEALTH_STATE_HEALTHY, T0, t);
+    assertThat(machine.verify(v, sameBoot, t)).as("nothing to record: still waiting").isNull();
+    assertThat(machine.pending(v, sameBoot, t)).anySatisfy(p -> assertThat(p).contains("new boot id"));
 
     Instant booted = T0.plus(Duration.ofMinutes(7));
-    GateStatus seen = machine.verify(sameBoot.next(), node("boot-2", HealthState.HEALTH_STATE_HEALTHY, booted, booted), booted)
-        .next();
+    GateMachine.Step newBoot = machine.verify(v, node("boot-2", HealthState.HEALTH_STATE_HEALTHY, booted, booted), booted);
+    assertThat(newBoot.persist()).as("the new boot and the soak's start are kept").isTrue();
+    assertThat(newBoot.next().getVerification().getPendingList()).as("what it waits for is derived on read").isEmpty();
+    GateStatus seen = newBoot.next();
     Instant soaked = booted.plus(Duration.ofMinutes(5));
     GateMachine.Step pass = machine.verify(seen, node("boot-2", HealthState.HEALTH_STATE_HEALTHY, booted, soaked), soaked);
     assertThat(pass.next().getState()).isEqualTo(GateState.GATE_STATE_SERVING);
@@ -59,9 +61,10 @@ class GateMachineTest {
   void staleTelemetryNeverPassesVerification() {
     GateStatus v = verifying(false);
     Instant t = T0.plus(Duration.ofMinutes(10));
-    GateMachine.Step step = machine.verify(v, node("boot-1", HealthState.HEALTH_STATE_HEALTHY, T0, t.minusSeconds(11)), t);
-    assertThat(step.next().getState()).isEqualTo(GateState.GATE_STATE_VERIFYING);
-    assertThat(step.next().getVerification().getPendingList()).anySatisfy(p -> assertThat(p).startsWith("telemetry stale"));
+    NodeSummary stale = node("boot-1", HealthState.HEALTH_STATE_HEALTHY, T0, t.minusSeconds(11));
+    GateMachine.Step step = machine.verify(v, stale, t);
+    assertThat(step == null ? v.getState() : step.next().getState()).isEqualTo(GateState.GATE_STATE_VERIFYING);
+    assertThat(machine.pending(v, stale, t)).anySatisfy(p -> assertThat(p).startsWith("telemetry stale"));
   }
 
   @Test

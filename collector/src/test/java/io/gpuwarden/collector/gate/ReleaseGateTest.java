@@ -352,4 +352,50 @@ class ReleaseGateTest {
     h = null; // store already closed
     g.gate.close();
   }
+
+  @Test
+  void timeAloneReleasesANodeAtTheEndOfItsSoakWithoutAnyNewBatch() {
+    GateHarness g = harness(GateConfig.defaults().withVerification(Duration.ofSeconds(5), Duration.ofMinutes(5)));
+    g.node("t-001", "t");
+    g.tick();
+    g.gate.lock(List.of("t-001"), "firmware", false, false, "ops");
+    g.gate.complete(List.of("t-001"), "", "ops");
+    g.tick(); // verification starts; the node is HEALTHY and fresh: its soak runs from now
+    g.advance(Duration.ofSeconds(4));
+    g.tick();
+    assertThat(g.state("t-001")).isEqualTo(GateState.GATE_STATE_VERIFYING);
+    g.advance(Duration.ofMillis(1100)); // 5.1 s after the start, no batch since: still fresh (stale after 10 s)
+    g.tick();
+    assertThat(g.state("t-001")).as("released by its timer").isEqualTo(GateState.GATE_STATE_SERVING);
+  }
+
+  @Test
+  void aHeldNodeUnderVerificationTimesOutAtItsDeadlineWithNothingElseHappening() {
+    GateHarness g = harness(GateConfig.defaults().withVerification(Duration.ofSeconds(5), Duration.ofSeconds(60)));
+    g.node("t-001", "t");
+    g.tick();
+    g.gate.lock(List.of("t-001"), "firmware", false, false, "ops");
+    g.gate.complete(List.of("t-001"), "", "ops");
+    g.gate.hold("t-001", "waiting for the vendor", "ops");
+    g.tick();
+    g.advance(Duration.ofSeconds(6)); // soak over, but held
+    g.tick();
+    assertThat(g.state("t-001")).isEqualTo(GateState.GATE_STATE_VERIFYING);
+    g.advance(Duration.ofSeconds(55)); // the node went stale long ago; its deadline passes now
+    g.tick();
+    assertThat(g.state("t-001")).isEqualTo(GateState.GATE_STATE_QUARANTINED);
+  }
+
+  @Test
+  void aPassLooksOnlyAtTheNodesThatChanged() {
+    GateHarness g = harness();
+    g.nodes("p", 50);
+    g.tick();
+    assertThat(g.gate.lastPassNodes()).isEqualTo(50); // every node is new to the gate
+    g.tick();
+    assertThat(g.gate.lastPassNodes()).as("nothing changed").isZero();
+    g.report("p-007", HealthState.HEALTH_STATE_DEGRADED);
+    g.tick();
+    assertThat(g.gate.lastPassNodes()).isEqualTo(1);
+  }
 }
