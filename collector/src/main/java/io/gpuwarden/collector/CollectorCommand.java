@@ -106,6 +106,16 @@ public final class CollectorCommand implements Callable<Integer> {
           + "is UNHEALTHY, a slower ACTIVE port DEGRADED.")
   List<String> expect = List.of();
 
+  @Option(names = "--max-agents", paramLabel = "N",
+      description = "Most agent streams served at once; more are refused with RESOURCE_EXHAUSTED and the agents retry "
+          + "later (default: ${DEFAULT-VALUE}).")
+  int maxAgents = IngestLimits.DEFAULT_MAX_AGENTS;
+
+  @Option(names = "--ingest-workers", paramLabel = "N",
+      description = "Threads that decode and apply agents' batches and serve the APIs; 0 for one per core, at least 2 "
+          + "(default: ${DEFAULT-VALUE}).")
+  int ingestWorkers;
+
   @Override
   public Integer call() throws InterruptedException {
     int colon = listen.lastIndexOf(':');
@@ -128,7 +138,8 @@ public final class CollectorCommand implements Callable<Integer> {
           .withStaleAfter(staleAfter)
           .withDataDir(dataDir)
           .withGate(gate)
-          .withExpectations(expectations);
+          .withExpectations(expectations)
+          .withIngest(IngestLimits.defaults().withMaxAgents(maxAgents).withWorkers(ingestWorkers));
       if (adminTokens != null) {
         config = config.withAdminTokens(adminTokens);
       }

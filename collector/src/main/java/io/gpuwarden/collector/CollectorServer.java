@@ -33,7 +33,9 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
@@ -60,12 +62,15 @@ public final class CollectorServer implements AutoCloseable {
   private final AdminTokens adminTokens;
   private final CollectorConfig config;
   private final Clock clock;
+  private final ExecutorService workers;
+  private final IngestService ingest;
   private final PrometheusRegistry metrics = new PrometheusRegistry();
   private HTTPServer metricsServer;
   private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
   private CollectorServer(Server server, NodeRegistry registry, HealthStatusManager health, ScheduledExecutorService sweeper,
-      GateStore store, IngestJournal journal, ReleaseGate gate, AdminTokens adminTokens, CollectorConfig config, Clock clock) {
+      GateStore store, IngestJournal journal, ReleaseGate gate, AdminTokens adminTokens, CollectorConfig config, Clock clock,
+      ExecutorService workers, IngestService ingest) {
     this.server = server;
     this.registry = registry;
     this.health = health;
@@ -76,6 +81,8 @@ public final class CollectorServer implements AutoCloseable {
     this.adminTokens = adminTokens;
     this.config = config;
     this.clock = clock;
+    this.workers = workers;
+    this.ingest = ingest;
     CollectorMetrics.register(metrics, registry, gate, journal);
   }
 
@@ -89,8 +96,9 @@ public final class CollectorServer implements AutoCloseable {
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
         // A fixed window per stream: automatic window tuning would ping every agent on every batch
-        // read, waking the agent (and this event loop) once more a batch for nothing.
-        .flowControlWindow(NettyServerBuilder.DEFAULT_FLOW_CONTROL_WINDOW)
+        // read, waking the agent (and this event loop) once more a batch for nothing; and a small
+        // one bounds what an agent the collector does not keep up with can make it hold.
+        .flowControlWindow(config.ingest().windowBytes())
         .maxInboundMessageSize(16 * 1024 * 1024);
     config.tls().ifPresent(tls -> builder.sslContext(tls.sslContext()));
     return create(builder, config, clock);
@@ -117,7 +125,22 @@ public final class CollectorServer implements AutoCloseable {
     DurableAcks acks = new DurableAcks(journal.restoredApplied());
     journal.addDurableListener(acks);
     ReleaseGate gate = new ReleaseGate(store, registry, config.gate(), config.staleAfter(), clock);
-    builder.addService(ServerInterceptors.intercept(new IngestService(registry, config.collectorId(), acks, config.staleAfter()), agentAuth))
+    // Every call runs on a fixed pool (decoding and applying batches off the transport threads),
+    // never a thread per stream.
+    ExecutorService workers = Executors.newFixedThreadPool(config.ingest().workerThreads(), new ThreadFactory() {
+      private final java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+
+      @Override
+      public Thread newThread(Runnable r) {
+        Thread t = new Thread(r, "gpuwarden-grpc-" + n.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+      }
+    });
+    builder.executor(workers);
+    IngestService ingest = new IngestService(registry, config.collectorId(), acks, config.staleAfter(), config.ingest().maxAgents(),
+        journal::whenRoom);
+    builder.addService(ServerInterceptors.intercept(ingest, agentAuth))
         .addService(new FleetService(registry, gate::status))
         .addService(ServerInterceptors.intercept(new GateService(gate, journal), new AdminAuthInterceptor(tokens)))
         .addService(health.getHealthService())
@@ -129,7 +152,8 @@ public final class CollectorServer implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    return new CollectorServer(builder.build(), registry, health, sweeper, store, journal, gate, tokens, config, clock);
+    return new CollectorServer(builder.build(), registry, health, sweeper, store, journal, gate, tokens, config, clock, workers,
+        ingest);
   }
 
   /** Returns the Ingest service's authentication, logging how agents connect (a warning when they are not authenticated). */
@@ -263,7 +287,13 @@ public final class CollectorServer implements AutoCloseable {
       server.shutdownNow();
       Thread.currentThread().interrupt();
     }
+    workers.shutdownNow();
     journal.close();
     store.close();
+  }
+
+  /** Returns the ingest service (open and refused agent streams). */
+  public IngestService ingest() {
+    return ingest;
   }
 }

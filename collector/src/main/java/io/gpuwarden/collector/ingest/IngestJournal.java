@@ -31,16 +31,18 @@ import java.util.logging.Logger;
  * DurableListener}) one commit after it arrived, not after anyone else's pass, and the rate of
  * commits, not of batches, is what the disk sees.
  *
- * <p>Bounded: at most {@link #PENDING_LIMIT} batches and entries wait; past that (the store cannot
- * keep up) a batch's history entries are dropped and counted, its (stream, sequence) kept, so
- * agents are still acknowledged. A failed commit is retried, with backoff, before anything newer;
- * nothing is acknowledged until it succeeds.
+ * <p>Bounded, with backpressure: past {@link #PENDING_LIMIT} waiting batches and entries (the store
+ * cannot keep up, or fails) the ingest streams stop reading ({@link #whenRoom}): each applies the
+ * batch it has and asks for its next one only once the journal has room again, so agents keep their
+ * batches in their spools and at most one batch per stream is added past the limit. A verdict change
+ * that arrives while full keeps its place but its history entry is dropped and counted. A failed
+ * commit is retried, with backoff, before anything newer; nothing is acknowledged until it succeeds.
  *
  * <p>Thread-safe.
  */
 public final class IngestJournal implements AutoCloseable {
   private static final Logger log = Logger.getLogger(IngestJournal.class.getName());
-  /** Most batches and history entries waiting to be written. */
+  /** Most batches and history entries waiting to be written before the ingest streams stop reading. */
   public static final int PENDING_LIMIT = 100_000;
   /** Most batches and entries in one transaction. */
   static final int GROUP_LIMIT = 20_000;
@@ -75,7 +77,13 @@ public final class IngestJournal implements AutoCloseable {
   private boolean closed;
   private volatile String lastError = "";
 
-  private IngestJournal(GateStore store, Clock clock, List<GateStore.AppliedSequence> restored) {
+  private final int limit;
+  /** Streams waiting for room: each asks for its next batch when it is run. */
+  private final Deque<Runnable> waitingForRoom = new ArrayDeque<>();
+  private final AtomicLong pausedStreams = new AtomicLong();
+
+  private IngestJournal(GateStore store, Clock clock, List<GateStore.AppliedSequence> restored, int limit) {
+    this.limit = limit;
     this.store = store;
     this.clock = clock;
     this.restored = List.copyOf(restored);
@@ -88,9 +96,17 @@ public final class IngestJournal implements AutoCloseable {
    * durable before a restart, subscribes to its change feed and starts writing.
    */
   public static IngestJournal start(GateStore store, NodeRegistry registry, Clock clock) {
+    return start(store, registry, clock, PENDING_LIMIT);
+  }
+
+  /** Opens the journal letting at most {@code limit} batches and entries wait (tests use a small one). */
+  public static IngestJournal start(GateStore store, NodeRegistry registry, Clock clock, int limit) {
     requireNonNull(store, "store");
     requireNonNull(registry, "registry");
-    IngestJournal journal = new IngestJournal(store, requireNonNull(clock, "clock"), store.load().applied());
+    if (limit < 1) {
+      throw new IllegalArgumentException("journal limit must be at least 1, got " + limit);
+    }
+    IngestJournal journal = new IngestJournal(store, requireNonNull(clock, "clock"), store.load().applied(), limit);
     journal.restored.forEach(a -> registry.restoreApplied(a.nodeId(), a.streamId(), a.sequence()));
     registry.feed().subscribe(journal::on);
     journal.writer.start();
@@ -122,16 +138,50 @@ public final class IngestJournal implements AutoCloseable {
   }
 
   private synchronized void offer(String nodeId, List<HistoryEntry> entries, String streamId, long sequence) {
-    if (pending.size() + retry.size() >= PENDING_LIMIT) {
-      // Full (the store cannot keep up): keep the batch marker so agents still get their acks, drop the entries.
-      droppedHistory.addAndGet(entries.size());
-      if (streamId == null) {
-        return;
-      }
-      entries = List.of();
+    if (streamId == null && pending.size() + retry.size() >= limit) {
+      droppedHistory.addAndGet(entries.size()); // full, and a verdict change cannot be made to wait: its entry goes
+      return;
     }
     pending.addLast(new Pending(++offered, nodeId, entries, streamId, sequence));
     notifyAll();
+  }
+
+  /**
+   * Runs {@code resume} (a stream asking for its next batch) now when the journal has room, else
+   * once a commit has made room: the ingest streams' backpressure. Never blocks.
+   */
+  public void whenRoom(Runnable resume) {
+    synchronized (this) {
+      if (pending.size() + retry.size() >= limit) {
+        waitingForRoom.addLast(resume);
+        pausedStreams.incrementAndGet();
+        return;
+      }
+    }
+    resume.run();
+  }
+
+  /** Returns how many times a stream had to wait for room (the store did not keep up). */
+  public long pausedStreams() {
+    return pausedStreams.get();
+  }
+
+  /** Runs the streams waiting for room while there is some. */
+  private void resumeWaiting() {
+    while (true) {
+      Runnable next;
+      synchronized (this) {
+        if (waitingForRoom.isEmpty() || pending.size() + retry.size() >= limit) {
+          return;
+        }
+        next = waitingForRoom.pollFirst();
+      }
+      try {
+        next.run();
+      } catch (RuntimeException e) {
+        log.warning("resuming an ingest stream failed: " + e);
+      }
+    }
   }
 
   private void writeLoop() {
@@ -218,11 +268,19 @@ public final class IngestJournal implements AutoCloseable {
       lastError = "";
     }
     commits.incrementAndGet();
-    marks.forEach((k, seq) -> listeners.forEach(l -> l.durable(k.get(0), k.get(1), seq)));
+    marks.forEach((k, seq) -> listeners.forEach(l -> {
+      try {
+        l.durable(k.get(0), k.get(1), seq);
+      } catch (RuntimeException e) {
+        // One stream's trouble (it ended, its peer is gone) must not keep the others from their acknowledgements.
+        log.warning("a durable-batch listener failed for " + k.get(0) + ": " + e);
+      }
+    }));
     synchronized (this) {
       written = Math.max(written, group.get(group.size() - 1).order());
       notifyAll();
     }
+    resumeWaiting();
     return true;
   }
 

@@ -21,9 +21,12 @@ import java.util.logging.Logger;
  * agent resumes after the last durable batch, and replays of batches already applied are not
  * applied again.
  *
- * <p>Inbound flow control is gRPC's automatic one: the next message is requested only after
- * {@code onNext} returned, so a collector that applies slowly slows its agents down instead of
- * buffering their batches.
+ * <p>Flow control is explicit: each stream asks for its next message only once it has applied the
+ * last one, on the server's fixed pool of worker threads, so at most one decoded batch per stream
+ * waits, and what an agent sends past that waits in its HTTP/2 window (see {@link
+ * io.gpuwarden.collector.IngestLimits}) and then in its spool: a collector that applies slowly slows
+ * its agents down instead of buffering their batches. Streams beyond the configured maximum are
+ * refused with RESOURCE_EXHAUSTED; the agent retries with backoff.
  *
  * <p>When {@link AgentAuthInterceptor} authenticated the agent, every hello must name the node the
  * agent proved to be; a hello for another node is PERMISSION_DENIED and registers nothing.
@@ -35,12 +38,41 @@ public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase
   private final String collectorId;
   private final DurableAcks acks;
   private final com.google.protobuf.Duration staleAfter;
+  private final int maxStreams;
+  private final Room room;
+
+  /** Where a stream waits before it asks for its next batch: runs {@code resume} now or once there is room. */
+  @FunctionalInterface
+  public interface Room {
+    /** Runs {@code resume} now, or later from another thread. */
+    void whenRoom(Runnable resume);
+  }
+  private final java.util.concurrent.atomic.AtomicInteger streams = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicLong refusedStreams = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong failedAcks = new java.util.concurrent.atomic.AtomicLong();
 
   /**
    * Creates the service over {@code registry}, acknowledging batches as {@code acks} says they are
    * durable, and telling each agent {@code staleAfter} (it sends at least every half of it).
    */
   public IngestService(NodeRegistry registry, String collectorId, DurableAcks acks, java.time.Duration staleAfter) {
+    this(registry, collectorId, acks, staleAfter, Integer.MAX_VALUE);
+  }
+
+  /** Creates the service serving at most {@code maxStreams} agent streams at once, never pausing. */
+  public IngestService(NodeRegistry registry, String collectorId, DurableAcks acks, java.time.Duration staleAfter,
+      int maxStreams) {
+    this(registry, collectorId, acks, staleAfter, maxStreams, Runnable::run);
+  }
+
+  /**
+   * Creates the service serving at most {@code maxStreams} agent streams at once; a stream asks for
+   * its next batch through {@code room} (the journal's backpressure, {@link IngestJournal#whenRoom}).
+   */
+  public IngestService(NodeRegistry registry, String collectorId, DurableAcks acks, java.time.Duration staleAfter,
+      int maxStreams, Room room) {
+    this.room = room;
+    this.maxStreams = maxStreams;
     this.registry = registry;
     this.collectorId = collectorId;
     this.acks = acks;
@@ -49,9 +81,49 @@ public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase
 
   @Override
   public StreamObserver<IngestRequest> ingest(StreamObserver<IngestResponse> responses) {
+    ServerCallStreamObserver<IngestResponse> call = (ServerCallStreamObserver<IngestResponse>) responses;
+    if (streams.incrementAndGet() > maxStreams) {
+      streams.decrementAndGet();
+      if (refusedStreams.incrementAndGet() % 1000 == 1) {
+        log.warning("refusing agent streams: this collector serves at most " + maxStreams + " (" + refusedStreams.get()
+            + " refused so far); agents retry later");
+      }
+      call.onError(Status.RESOURCE_EXHAUSTED.withDescription("this collector serves at most " + maxStreams
+          + " agent streams and is full; retry later (with backoff), or connect to another collector").asRuntimeException());
+      return new NoopObserver();
+    }
+    call.disableAutoRequest();
     // Read here, in the call's context: the interceptor put the authenticated agent there.
-    return new AgentStream((ServerCallStreamObserver<IngestResponse>) responses,
-        Optional.ofNullable(AgentAuthInterceptor.IDENTITY.get()));
+    AgentStream stream = new AgentStream(call, Optional.ofNullable(AgentAuthInterceptor.IDENTITY.get()));
+    call.request(1);
+    return stream;
+  }
+
+  /** Returns how many agent streams are open now. */
+  public int openStreams() {
+    return streams.get();
+  }
+
+  /** Returns how many agent streams were refused because the collector was full. */
+  public long refusedStreams() {
+    return refusedStreams.get();
+  }
+
+  /** Returns how many acknowledgements could not be sent (the stream had ended meanwhile). */
+  public long failedAcks() {
+    return failedAcks.get();
+  }
+
+  /** What a refused stream's messages go to. */
+  private static final class NoopObserver implements StreamObserver<IngestRequest> {
+    @Override
+    public void onNext(IngestRequest value) {}
+
+    @Override
+    public void onError(Throwable t) {}
+
+    @Override
+    public void onCompleted() {}
   }
 
   /** Validates a hello; returns the problem, or null when it is fine. */
@@ -95,6 +167,14 @@ public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase
       if (done) {
         return;
       }
+      handle(request);
+      if (!done) {
+        // Only now, and only when the journal has room: one batch of this stream at a time in the collector.
+        room.whenRoom(this::next);
+      }
+    }
+
+    private void handle(IngestRequest request) {
       switch (request.getMessageCase()) {
         case HELLO -> onHello(request.getHello());
         case BATCH -> {
@@ -141,12 +221,31 @@ public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase
           .build());
     }
 
-    /** Acknowledges everything up to {@code sequence} (called by {@link DurableAcks}, any thread). */
+    /** Asks for the stream's next message (from the journal's thread when it waited for room). */
+    private synchronized void next() {
+      if (!done) {
+        try {
+          responses.request(1);
+        } catch (RuntimeException e) {
+          closed(); // the stream ended meanwhile
+        }
+      }
+    }
+
+    /**
+     * Acknowledges everything up to {@code sequence} (called by {@link DurableAcks}, any thread). A
+     * stream that ended meanwhile (cancelled by the agent, broken) is not an error of the caller's.
+     */
     synchronized void ack(long sequence) {
       if (done || session == null || sequence <= lastAck) {
         return;
       }
-      send(sequence);
+      try {
+        send(sequence);
+      } catch (RuntimeException e) {
+        failedAcks.incrementAndGet();
+        closed();
+      }
     }
 
     private void send(long sequence) {
@@ -155,6 +254,10 @@ public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase
     }
 
     private void closed() {
+      if (done) {
+        return;
+      }
+      streams.decrementAndGet();
       done = true;
       if (session != null) {
         acks.detach(session.nodeId(), session.streamId(), acker);

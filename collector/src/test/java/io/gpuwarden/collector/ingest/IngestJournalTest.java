@@ -133,4 +133,27 @@ class IngestJournalTest {
       journal = IngestJournal.start(store, registry, clock); // for close()
     }
   }
+
+  @Test
+  void aFullJournalPausesTheStreamsUntilACommitMakesRoom() {
+    journal.close();
+    journal = IngestJournal.start(store, registry, clock, 5);
+    journal.addDurableListener((node, stream, seq) -> durable.merge(node + "/" + stream, seq, Math::max));
+    java.util.concurrent.atomic.AtomicInteger resumed = new java.util.concurrent.atomic.AtomicInteger();
+    SqliteStores.limitPages(store, 2);
+    NodeRegistry.Session s = hello("n1");
+    for (int i = 1; i <= 6; i++) {
+      registry.apply(s, batch(i, "x".repeat(1 << 20))); // nothing of these fits on the "disk"
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> journal.writeFailures() > 0);
+    journal.whenRoom(resumed::incrementAndGet);
+    assertThat(resumed.get()).as("full: the stream waits").isZero();
+    assertThat(journal.pausedStreams()).isEqualTo(1);
+
+    SqliteStores.limitPages(store, 100_000);
+    await().atMost(Duration.ofSeconds(10)).until(() -> resumed.get() == 1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> durable.getOrDefault("n1/s-n1", 0L) == 6L);
+    journal.whenRoom(resumed::incrementAndGet);
+    assertThat(resumed.get()).as("room: at once").isEqualTo(2);
+  }
 }
