@@ -188,16 +188,7 @@ public final class Agent implements AutoCloseable {
         helloInventoryVersion = monitor.inventoryVersion();
         uplink.updateHello(hello());
       }
-      TelemetryBatch batch = TelemetryBatch.newBuilder()
-          .setSampleTime(ProtoTime.of(c.snapshot().time()))
-          .addAllGpuSamples(c.snapshot().gpus())
-          .addAllInfinibandSamples(c.infiniband())
-          .addAllCheckResults(c.results())
-          .addCheckResults(liveness(HealthState.HEALTH_STATE_HEALTHY, ""))
-          .addAllEvents(c.forward())
-          .addAllLogLines(c.logLines())
-          .setDroppedLogLines(c.droppedLogLines())
-          .build();
+      TelemetryBatch batch = batchOf(c, liveness(HealthState.HEALTH_STATE_HEALTHY, ""));
       // Events, state changes and the loop's recovery go at once; the rest waits for the send interval.
       boolean urgent = statesChanged(c.results()) || !c.forward().isEmpty() || stalledReported;
       if (!closed) {
@@ -213,6 +204,24 @@ public final class Agent implements AutoCloseable {
       // One bad cycle must not cancel the periodic task (a thrown exception would).
       log.log(Level.SEVERE, "sampling cycle failed", e);
     }
+  }
+
+  /**
+   * Returns the batch the agent sends for one cycle (before its sequence is set): the cycle's GPU
+   * and InfiniBand samples, check results with the agent's {@code liveness}, events, log lines and
+   * the count of dropped lines. The load generator builds its batches with it too.
+   */
+  public static TelemetryBatch batchOf(HostMonitor.Cycle c, CheckResult liveness) {
+    return TelemetryBatch.newBuilder()
+        .setSampleTime(ProtoTime.of(c.snapshot().time()))
+        .addAllGpuSamples(c.snapshot().gpus())
+        .addAllInfinibandSamples(c.infiniband())
+        .addAllCheckResults(c.results())
+        .addCheckResults(liveness)
+        .addAllEvents(c.forward())
+        .addAllLogLines(c.logLines())
+        .setDroppedLogLines(c.droppedLogLines())
+        .build();
   }
 
   /** Returns true when a check's state differs from the last batch's (or the check is new); remembers the states. */
