@@ -11,7 +11,9 @@ import io.gpuwarden.proto.v1.Verdict;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -48,7 +50,10 @@ final class NodeRecord {
   long sequenceGaps;
   long droppedSamplesReported;
   final Map<String, GpuSample> gpuSamples = new TreeMap<>();
+  /** The latest sample of each port, "hca/port"; without counters where they were carried. */
   final Map<String, InfinibandPortSample> portSamples = new TreeMap<>();
+  /** The latest sample of each port whose counters were read: what a carried sample's counters are. */
+  final Map<String, InfinibandPortSample> portCounters = new HashMap<>();
   final Map<String, CheckResult> checks = new TreeMap<>();
   Verdict verdict;
   /** A staleness deadline of this node is pending in the registry's schedule. */
@@ -69,6 +74,23 @@ final class NodeRecord {
       recentLogLines.pollFirst();
     }
     recentLogLines.addLast(line);
+  }
+
+  /**
+   * Keeps the ports of a sampling batch, which carries every port (one that is missing has
+   * vanished). A carried sample is kept as it came, and its counters are those of the port's last
+   * read, merged only when the node is shown ({@link #snapshot}): not rebuilt on every batch.
+   */
+  void keepPortSamples(List<InfinibandPortSample> samples) {
+    portSamples.clear();
+    for (InfinibandPortSample s : samples) {
+      String key = s.getHca() + "/" + s.getPort();
+      portSamples.put(key, s);
+      if (!s.getCountersCarried()) {
+        portCounters.put(key, s);
+      }
+    }
+    portCounters.keySet().retainAll(portSamples.keySet());
   }
 
   /** Returns the gate's view of the node. */
@@ -98,7 +120,7 @@ final class NodeRecord {
     }
     if (withSamples) {
       gpuSamples.values().stream().sorted(Comparator.comparingInt(GpuSample::getIndex)).forEach(b::addGpuSamples);
-      b.addAllInfinibandSamples(portSamples.values());
+      portSamples.forEach((key, s) -> b.addInfinibandSamples(withCarriedCounters(s, portCounters.get(key))));
       b.addAllCheckResults(checks.values());
       b.addAllRecentLogLines(recentLogLines);
     }

@@ -22,7 +22,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -111,6 +110,7 @@ public final class NodeRegistry {
         verdicts.forget(state.nodeId);
         state.gpuSamples.clear();
         state.portSamples.clear();
+        state.portCounters.clear();
         state.checks.clear();
       }
       session = new Session(hello.getNodeId(), hello.getStreamId(), state.connectedToken, applied);
@@ -161,14 +161,8 @@ public final class NodeRegistry {
       state.logLinesReceived += batch.getLogLinesCount();
       state.logLinesDropped += batch.getDroppedLogLines();
       batch.getLogLinesList().forEach(state::keepLogLine);
-      Map<String, InfinibandPortSample> previousPorts = Map.of();
       if (batch.getGpuSamplesCount() > 0 || batch.getInfinibandSamplesCount() > 0) {
-        previousPorts = new HashMap<>(state.portSamples);
-        state.portSamples.clear(); // a sampling batch carries every port: one that is missing has vanished
-      }
-      for (InfinibandPortSample s : batch.getInfinibandSamplesList()) {
-        String key = s.getHca() + "/" + s.getPort();
-        state.portSamples.put(key, NodeRecord.withCarriedCounters(s, previousPorts.get(key)));
+        state.keepPortSamples(batch.getInfinibandSamplesList());
       }
       for (CheckResult c : batch.getCheckResultsList()) {
         state.checks.put(c.getCheck(), c);

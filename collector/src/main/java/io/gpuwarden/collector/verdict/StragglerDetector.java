@@ -58,7 +58,10 @@ import java.util.function.Function;
  *
  * <p>Cost: the pool's averages are indexed at most once a second ({@link #STATS_REFRESH}), sorted by
  * load with prefix sums, so judging a node costs a binary search per GPU and metric, not a pass over
- * the pool.
+ * the pool. A pool so large that making its index takes more than 1/{@value #MAX_REFRESH_SHARE} of a
+ * second (about 40 ms for 80,000 GPUs) is remade less often, so that the refresh never takes more
+ * than that share of a core: the averages have a half-life of a minute and barely move in a few
+ * seconds.
  *
  * <p>Thread-safe, without a lock across nodes: each GPU's averages have their own, and a pool's
  * index is remade under the pool's while judges keep using the one in force.
@@ -80,12 +83,17 @@ public final class StragglerDetector {
   public static final double SM_CLOCK_FLOOR_MHZ = 15.0;
   /** How long a pool's index is reused: judging a node costs its own GPUs, not the whole pool, on every batch. */
   static final Duration STATS_REFRESH = Duration.ofSeconds(1);
+  /** A pool's index is reused for at least this many times what making it took. */
+  static final int MAX_REFRESH_SHARE = 20;
+  /** How often a pool's stale averages are dropped from memory (the index never uses them). */
+  static final Duration DROP_STALE_EVERY = Duration.ofSeconds(10);
+  private static final Metric[] METRICS = Metric.values();
 
   private final StragglerConfig config;
   /** Pool, then node id, then GPU UUID. A pool's map is also its lock for remaking its index. */
   private final Map<String, Map<String, Map<String, GpuAverages>>> pools = new ConcurrentHashMap<>();
   private final Map<String, String> poolOfNode = new ConcurrentHashMap<>();
-  /** Per pool: its GPUs' averages indexed by load, remade every {@link #STATS_REFRESH} ({@link #refresh}). */
+  /** Per pool: its GPUs' averages indexed by load, remade when it is no longer in force ({@link #refresh}). */
   private final Map<String, PoolIndex> indexes = new ConcurrentHashMap<>();
 
   /** Creates a detector with {@code config}. */
@@ -130,7 +138,7 @@ public final class StragglerDetector {
    * returns one reason per GPU and metric out of line, ordered by GPU index, or none. A GPU without
    * fresh averages, or with fewer comparable peers than the minimum, is not judged. Costs the node's
    * GPUs times a binary search in the pool's index; the index is remade by {@link #refresh} (or here
-   * when it is older than {@link #STATS_REFRESH}: only without a refresher, as in tests).
+   * when it is no longer in force: only without a refresher, as in tests).
    */
   public List<Reason> judge(String pool, String nodeId, Instant now) {
     requireNonNull(pool, "pool");
@@ -141,7 +149,7 @@ public final class StragglerDetector {
       return List.of();
     }
     PoolIndex index = indexes.get(pool);
-    if (index == null || !now.isBefore(index.computed.plus(STATS_REFRESH)) || now.isBefore(index.computed)) {
+    if (index == null || !index.inForce(now)) {
       index = reindex(pool, nodes, now);
     }
     Map<String, GpuAverages> mine = nodes.get(nodeId);
@@ -150,11 +158,12 @@ public final class StragglerDetector {
     }
     List<GpuAverages> judged = new ArrayList<>(mine.values());
     judged.sort(Comparator.comparingInt((GpuAverages g) -> g.index).thenComparing(g -> g.uuid));
+    Instant staleBefore = now.minus(config.staleAfter());
     List<Reason> out = new ArrayList<>();
     for (GpuAverages gpu : judged) {
       synchronized (gpu) {
-        for (Metric m : Metric.values()) {
-          Reason r = judge(pool, index, gpu, m, now);
+        for (Metric m : METRICS) {
+          Reason r = judge(pool, index, gpu, m, staleBefore);
           if (r == null) {
             gpu.flaggedSince.remove(m);
           } else {
@@ -177,17 +186,25 @@ public final class StragglerDetector {
   private PoolIndex reindex(String pool, Map<String, Map<String, GpuAverages>> nodes, Instant now) {
     synchronized (nodes) {
       PoolIndex current = indexes.get(pool);
-      if (current != null && !current.computed.isAfter(now) && now.isBefore(current.computed.plus(STATS_REFRESH))
-          && current.forgotten.isEmpty()) {
+      if (current != null && current.inForce(now) && current.forgotten.isEmpty()) {
         return current; // remade while this thread waited
       }
-      dropStale(pool, nodes, now);
+      Instant staleBefore = now.minus(config.staleAfter());
+      Instant dropped = current == null ? null : current.dropped;
+      if (dropped == null || !now.isBefore(dropped.plus(DROP_STALE_EVERY)) || now.isBefore(dropped)) {
+        dropStale(pool, nodes, staleBefore);
+        dropped = now;
+      }
       if (nodes.isEmpty()) {
         pools.remove(pool, nodes);
         indexes.remove(pool);
         return null;
       }
-      PoolIndex index = new PoolIndex(now, nodes, minWeightSeconds());
+      long started = System.nanoTime();
+      PoolIndex index = new PoolIndex(now, dropped, nodes, minWeightSeconds(), staleBefore);
+      Duration took = Duration.ofNanos(System.nanoTime() - started);
+      Duration reuse = took.multipliedBy(MAX_REFRESH_SHARE);
+      index.until = now.plus(reuse.compareTo(STATS_REFRESH) > 0 ? reuse : STATS_REFRESH);
       indexes.put(pool, index);
       return index;
     }
@@ -203,26 +220,21 @@ public final class StragglerDetector {
   }
 
   /** Returns a reason when metric {@code m} of {@code gpu} is more than k out of line with its comparable peers. */
-  private Reason judge(String pool, PoolIndex index, GpuAverages gpu, Metric m, Instant now) {
-    Double value = fresh(gpu, m.quantity, now);
-    Double load = fresh(gpu, m.load, now);
+  private Reason judge(String pool, PoolIndex index, GpuAverages gpu, Metric m, Instant staleBefore) {
+    Double value = fresh(gpu, m.quantity, staleBefore);
+    Double load = fresh(gpu, m.load, staleBefore);
     if (value == null || load == null) {
       return null; // stale: between two refreshes of the index, judge nobody on an old average
     }
     double lo = m.relativeWindow ? load * (1 - config.powerWindowFraction()) : load - config.utilizationWindowPercent();
     double hi = m.relativeWindow ? load * (1 + config.powerWindowFraction()) : load + config.utilizationWindowPercent();
-    PeerIndex<GpuAverages> peers = index.byMetric.get(m);
-    double[] w = peers.window(lo, hi);
+    double[] w = index.byMetric[m.ordinal()].window(lo, hi);
     // Leave the judged GPU out by subtracting what it contributed when the index was made.
-    double[] own = peers.contributed.get(gpu);
-    if (own != null && own[0] >= lo && own[0] <= hi) {
-      PeerIndex.add(w, own[0], own[1], -1);
-    }
+    index.subtract(w, gpu, m, lo, hi);
     // Nor are the GPUs of nodes forgotten since the index was made (until the next remake).
     for (GpuAverages gone : index.forgotten) {
-      double[] theirs = peers.contributed.get(gone);
-      if (gone != gpu && theirs != null && theirs[0] >= lo && theirs[0] <= hi) {
-        PeerIndex.add(w, theirs[0], theirs[1], -1);
+      if (gone != gpu) {
+        index.subtract(w, gone, m, lo, hi);
       }
     }
     int othersCount = (int) Math.round(w[0]);
@@ -268,12 +280,11 @@ public final class StragglerDetector {
 
   /**
    * Returns the GPU's average of {@code q}, or null when it has none, it stands for too little recent
-   * time under load, or it is older than the stale limit.
+   * time under load, or it was last updated before {@code staleBefore} (now less the stale limit).
    */
-  private Double fresh(GpuAverages gpu, Quantity q, Instant now) {
+  private Double fresh(GpuAverages gpu, Quantity q, Instant staleBefore) {
     LoadAverage e = gpu.averages.get(q);
-    return e == null || e.weightSeconds < minWeightSeconds()
-        || Duration.between(e.updated, now).compareTo(config.staleAfter()) > 0 ? null : e.value();
+    return e == null || e.weightSeconds < minWeightSeconds() || e.updated.isBefore(staleBefore) ? null : e.value();
   }
 
   /** Least recent time under load an average must stand for to be judged or to be a peer: half a half-life. */
@@ -281,12 +292,15 @@ public final class StragglerDetector {
     return config.halfLife().toNanos() / 2e9;
   }
 
-  /** Drops the averages not updated for the stale limit, and GPUs and nodes left without any. Holds the pool's lock. */
-  private void dropStale(String pool, Map<String, Map<String, GpuAverages>> nodes, Instant now) {
+  /**
+   * Drops the averages last updated before {@code staleBefore}, and GPUs and nodes left without
+   * any: memory, not judgement (the index leaves stale averages out). Holds the pool's lock.
+   */
+  private void dropStale(String pool, Map<String, Map<String, GpuAverages>> nodes, Instant staleBefore) {
     nodes.entrySet().removeIf(node -> {
       node.getValue().values().removeIf(gpu -> {
         synchronized (gpu) {
-          gpu.averages.values().removeIf(e -> Duration.between(e.updated, now).compareTo(config.staleAfter()) > 0);
+          gpu.averages.values().removeIf(e -> e.updated.isBefore(staleBefore));
           gpu.flaggedSince.keySet().removeIf(m -> !gpu.averages.containsKey(m.quantity));
           return gpu.averages.isEmpty();
         }
@@ -314,26 +328,83 @@ public final class StragglerDetector {
   /** One pool's GPUs, indexed per judged metric by the load it is compared under. */
   private static final class PoolIndex {
     final Instant computed;
-    final Map<Metric, PeerIndex<GpuAverages>> byMetric = new EnumMap<>(Metric.class);
+    /** When the pool's stale averages were last dropped ({@link #DROP_STALE_EVERY}). */
+    final Instant dropped;
+    /** Until when the index is used (set once, before it is published). */
+    Instant until;
+    /** By metric ordinal. */
+    final PeerIndex[] byMetric = new PeerIndex[METRICS.length];
+    /**
+     * What each GPU contributed: per metric, its rounded load and its value ({@code [2m]},
+     * {@code [2m + 1]}; NaN where it is no peer on that metric).
+     */
+    final Map<GpuAverages, double[]> contributed;
     /** GPUs of nodes forgotten since this index was made. */
     final java.util.Set<GpuAverages> forgotten = ConcurrentHashMap.newKeySet();
 
-    PoolIndex(Instant computed, Map<String, Map<String, GpuAverages>> nodes, double minWeightSeconds) {
+    /** Indexes, in one pass, the averages of {@code nodes} that stand for enough time and were updated since {@code staleBefore}. */
+    PoolIndex(Instant computed, Instant dropped, Map<String, Map<String, GpuAverages>> nodes, double minWeightSeconds,
+        Instant staleBefore) {
       this.computed = computed;
-      for (Metric m : Metric.values()) {
-        Map<GpuAverages, double[]> points = new IdentityHashMap<>();
-        for (Map<String, GpuAverages> node : nodes.values()) {
-          for (GpuAverages g : node.values()) {
-            synchronized (g) {
+      this.dropped = dropped;
+      int capacity = Math.max(16, nodes.size() * 8);
+      contributed = new IdentityHashMap<>(capacity);
+      double[][] loads = new double[METRICS.length][capacity];
+      double[][] values = new double[METRICS.length][capacity];
+      int[] count = new int[METRICS.length];
+      for (Map<String, GpuAverages> node : nodes.values()) {
+        for (GpuAverages g : node.values()) {
+          double[] mine = null;
+          synchronized (g) {
+            for (Metric m : METRICS) {
               LoadAverage value = g.averages.get(m.quantity);
               LoadAverage load = g.averages.get(m.load);
-              if (value != null && load != null && value.weightSeconds >= minWeightSeconds) {
-                points.put(g, new double[] {load.value(), value.value()});
+              if (value == null || load == null || value.weightSeconds < minWeightSeconds
+                  || value.updated.isBefore(staleBefore) || load.updated.isBefore(staleBefore)) {
+                continue;
               }
+              int o = m.ordinal();
+              if (count[o] == loads[o].length) {
+                loads[o] = java.util.Arrays.copyOf(loads[o], count[o] * 2);
+                values[o] = java.util.Arrays.copyOf(values[o], count[o] * 2);
+              }
+              double x = PeerIndex.rounded(load.value());
+              double y = value.value();
+              loads[o][count[o]] = x;
+              values[o][count[o]] = y;
+              count[o]++;
+              if (mine == null) {
+                mine = new double[2 * METRICS.length];
+                java.util.Arrays.fill(mine, Double.NaN);
+              }
+              mine[2 * o] = x;
+              mine[2 * o + 1] = y;
             }
           }
+          if (mine != null) {
+            contributed.put(g, mine);
+          }
         }
-        byMetric.put(m, new PeerIndex<>(points));
+      }
+      for (Metric m : METRICS) {
+        byMetric[m.ordinal()] = new PeerIndex(loads[m.ordinal()], values[m.ordinal()], count[m.ordinal()]);
+      }
+    }
+
+    /** True while the index is used at {@code now}: since it was made and before {@link #until}. */
+    boolean inForce(Instant now) {
+      return !now.isBefore(computed) && now.isBefore(until);
+    }
+
+    /** Takes out of sums {@code w} what {@code gpu} contributed on {@code m}, if its load was in [lo, hi]. */
+    void subtract(double[] w, GpuAverages gpu, Metric m, double lo, double hi) {
+      double[] theirs = contributed.get(gpu);
+      if (theirs == null) {
+        return;
+      }
+      double x = theirs[2 * m.ordinal()];
+      if (x >= lo && x <= hi) { // false for NaN: no peer on m
+        PeerIndex.add(w, x, theirs[2 * m.ordinal() + 1], -1);
       }
     }
   }
