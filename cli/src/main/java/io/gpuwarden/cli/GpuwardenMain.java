@@ -14,6 +14,7 @@ import io.gpuwarden.cli.gate.ReleaseCommand;
 import io.gpuwarden.cli.gate.RepairDoneCommand;
 import io.gpuwarden.cli.gate.UnholdCommand;
 import io.gpuwarden.cli.demo.DemoCommand;
+import io.gpuwarden.cli.loadgen.LoadGenCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -28,7 +29,7 @@ import picocli.CommandLine.Command;
     subcommands = {CollectorCommand.class, NodesCommand.class, NodeCommand.class,
         GateCommand.class, LockCommand.class, CompleteCommand.class, ReleaseCommand.class, HoldCommand.class,
         UnholdCommand.class, QuarantineCommand.class, RepairDoneCommand.class, HistoryCommand.class, NfzCommand.class,
-        BudgetCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
+        BudgetCommand.class, DemoCommand.class, LoadGenCommand.class, CommandLine.HelpCommand.class})
 public final class GpuwardenMain implements Runnable {
   static {
     // Before any class with a Logger loads: the log manager is chosen when logging first initialises.

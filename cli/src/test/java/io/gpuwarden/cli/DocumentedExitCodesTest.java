@@ -28,7 +28,7 @@ import picocli.CommandLine;
  */
 class DocumentedExitCodesTest {
   /** Commands that are not collector clients; their exit codes are their own and tested with them. */
-  private static final List<String> NOT_CLIENTS = List.of("gpuwarden collector", "gpuwarden demo", "gpuwarden help");
+  private static final List<String> NOT_CLIENTS = List.of("gpuwarden collector", "gpuwarden demo", "gpuwarden loadgen", "gpuwarden help");
 
   /** Nothing listens on port 1 of loopback; a connection is refused at once. */
   private static final String NO_COLLECTOR = "127.0.0.1:1";

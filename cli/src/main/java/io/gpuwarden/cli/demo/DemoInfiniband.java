@@ -12,7 +12,7 @@ import java.util.Locale;
  * with one InfiniBand port at 400 Gb/s (NDR), ACTIVE and LinkUp, and zeroed counters. The agent
  * reads it with {@code --sysfs-root} exactly as it reads {@code /sys}.
  */
-final class DemoInfiniband {
+public final class DemoInfiniband {
   private static final List<String> PCI = List.of("0000:1a:00.0", "0000:3c:00.0", "0000:4d:00.0", "0000:5e:00.0",
       "0000:9c:00.0", "0000:bc:00.0", "0000:cc:00.0", "0000:dc:00.0");
   private static final List<String> COUNTERS = List.of("symbol_error", "link_error_recovery", "link_downed", "port_rcv_errors",
@@ -23,7 +23,7 @@ final class DemoInfiniband {
   private DemoInfiniband() {}
 
   /** Writes {@code hcas} healthy NDR HCAs (at most 8) below {@code root}; returns {@code root}. */
-  static Path write(Path root, int hcas, int nodeNumber) throws IOException {
+  public static Path write(Path root, int hcas, int nodeNumber) throws IOException {
     Path classDir = Files.createDirectories(root.resolve("class/infiniband"));
     for (int i = 0; i < Math.min(hcas, PCI.size()); i++) {
       String hca = "mlx5_" + i;

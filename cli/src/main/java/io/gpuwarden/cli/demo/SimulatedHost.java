@@ -20,7 +20,7 @@ import java.util.function.UnaryOperator;
  * moving and the fault stays. Thread-safe: the demo loop steps hosts while the maintenance
  * scenario injects faults.
  */
-final class SimulatedHost {
+public final class SimulatedHost {
   private static final long MIB = 1024L * 1024;
 
   private final String nodeId;
@@ -34,7 +34,7 @@ final class SimulatedHost {
    * Creates host number {@code ordinal} from {@code template}, giving its GPUs their own UUIDs and
    * serials, and writes its state file.
    */
-  SimulatedHost(String nodeId, int ordinal, FakeNvmlState template, Path stateFile, long seed) {
+  public SimulatedHost(String nodeId, int ordinal, FakeNvmlState template, Path stateFile, long seed) {
     this.nodeId = nodeId;
     this.stateFile = stateFile;
     this.random = new Random(seed);
@@ -66,14 +66,28 @@ final class SimulatedHost {
    * Adds a fault that every later step keeps, e.g. {@code b -> b.gpu(3, g -> g.eccErrors(...))}, and
    * rewrites the state file at once.
    */
-  synchronized void injectFault(UnaryOperator<FakeNvmlState.Builder> fault) {
+  public synchronized void injectFault(UnaryOperator<FakeNvmlState.Builder> fault) {
     faults.add(fault);
     state = fault.apply(state.toBuilder()).build();
     state.writeAtomically(stateFile);
   }
 
+  /**
+   * Applies {@code change} once, e.g. {@code b -> b.xid(b.build().nextEventId(), 3, 79)} (an event),
+   * and rewrites the state file; unlike {@linkplain #injectFault a fault} later steps do not apply it again.
+   */
+  public synchronized void change(UnaryOperator<FakeNvmlState.Builder> change) {
+    state = change.apply(state.toBuilder()).build();
+    state.writeAtomically(stateFile);
+  }
+
+  /** Returns the state the host's file holds now. */
+  public synchronized FakeNvmlState state() {
+    return state;
+  }
+
   /** Advances the simulated load by one step and rewrites the state file. */
-  synchronized void step() {
+  public synchronized void step() {
     FakeNvmlState.Builder b = state.toBuilder();
     for (int i = 0; i < utilization.length; i++) {
       double u = utilization[i] + random.nextGaussian() * 12;
