@@ -163,7 +163,9 @@ class ProcessLifecycleIT {
   void collectorProcessServesAndStopsCleanlyOnSigterm() throws Exception {
     int port = Processes.freePort();
     Path log = tmp.resolve("collector.log");
-    Process p = start(Processes.javaJar(Processes.collectorJar(), "collector", "--listen", "127.0.0.1:" + port), log, null);
+    // Its own data dir and no metrics port: never the default /var/lib/gpuwarden/collector or 0.0.0.0:9400.
+    Process p = start(Processes.javaJar(Processes.collectorJar(), "collector", "--listen", "127.0.0.1:" + port,
+        "--data-dir", tmp.resolve("collector-data").toString(), "--metrics-listen", "none"), log, null);
     await().atMost(Duration.ofSeconds(30)).until(() -> Files.readString(log).contains("listening on port " + port));
 
     Path nodesOut = tmp.resolve("nodes.out");
