@@ -49,9 +49,13 @@ final class NodeRecord {
   long duplicateBatches;
   long sequenceGaps;
   long droppedSamplesReported;
-  final Map<String, GpuSample> gpuSamples = new TreeMap<>();
-  /** The latest sample of each port, "hca/port"; without counters where they were carried. */
-  final Map<String, InfinibandPortSample> portSamples = new TreeMap<>();
+  /** The latest sample of each GPU by UUID (hashed: every batch puts eight; shown in index order). */
+  final Map<String, GpuSample> gpuSamples = new HashMap<>();
+  /**
+   * The ports of the latest sampling batch as it listed them (it lists every port), without counters
+   * where they were carried; shown sorted by "hca/port".
+   */
+  List<InfinibandPortSample> portSamples = List.of();
   /** The latest sample of each port whose counters were read: what a carried sample's counters are. */
   final Map<String, InfinibandPortSample> portCounters = new HashMap<>();
   final Map<String, CheckResult> checks = new TreeMap<>();
@@ -82,15 +86,32 @@ final class NodeRecord {
    * read, merged only when the node is shown ({@link #snapshot}): not rebuilt on every batch.
    */
   void keepPortSamples(List<InfinibandPortSample> samples) {
-    portSamples.clear();
+    portSamples = samples; // the batch's own immutable list: nothing copied on the batches that carry counters
+    boolean counted = false;
     for (InfinibandPortSample s : samples) {
-      String key = s.getHca() + "/" + s.getPort();
-      portSamples.put(key, s);
       if (!s.getCountersCarried()) {
-        portCounters.put(key, s);
+        portCounters.put(key(s), s);
+        counted = true;
       }
     }
-    portCounters.keySet().retainAll(portSamples.keySet());
+    if (counted || portCounters.size() > samples.size()) {
+      // A port that vanished takes its counters with it.
+      java.util.Set<String> present = new java.util.HashSet<>();
+      samples.forEach(s -> present.add(key(s)));
+      portCounters.keySet().retainAll(present);
+    }
+  }
+
+  /** Clears the latest samples and checks (a new boot). */
+  void forgetSamples() {
+    gpuSamples.clear();
+    portSamples = List.of();
+    portCounters.clear();
+    checks.clear();
+  }
+
+  private static String key(InfinibandPortSample s) {
+    return s.getHca() + "/" + s.getPort();
   }
 
   /** Returns the gate's view of the node. */
@@ -120,7 +141,8 @@ final class NodeRecord {
     }
     if (withSamples) {
       gpuSamples.values().stream().sorted(Comparator.comparingInt(GpuSample::getIndex)).forEach(b::addGpuSamples);
-      portSamples.forEach((key, s) -> b.addInfinibandSamples(withCarriedCounters(s, portCounters.get(key))));
+      portSamples.stream().sorted(Comparator.comparing(NodeRecord::key))
+          .forEach(s -> b.addInfinibandSamples(withCarriedCounters(s, portCounters.get(key(s)))));
       b.addAllCheckResults(checks.values());
       b.addAllRecentLogLines(recentLogLines);
     }

@@ -108,10 +108,7 @@ public final class NodeRegistry {
         // A new boot: samples of the previous boot no longer describe the host.
         state.bootId = hello.getBootId();
         verdicts.forget(state.nodeId);
-        state.gpuSamples.clear();
-        state.portSamples.clear();
-        state.portCounters.clear();
-        state.checks.clear();
+        state.forgetSamples();
       }
       session = new Session(hello.getNodeId(), hello.getStreamId(), state.connectedToken, applied);
       change = reevaluate(state);
@@ -311,7 +308,7 @@ public final class NodeRegistry {
     if (state.hello != null) {
       view.setPool(state.hello.getPool());
       if (verdicts.expects(state.hello.getPool())) {
-        view.setInventory(state.hello.getInventory()).addAllInfinibandSamples(state.portSamples.values());
+        view.setInventory(state.hello.getInventory()).addAllInfinibandSamples(state.portSamples);
       }
     }
     StalenessVerdict.Judgement j = verdicts.judge(state.lastSeen, state.checks.values(), now, view.build());

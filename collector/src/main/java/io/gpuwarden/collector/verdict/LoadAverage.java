@@ -29,7 +29,9 @@ final class LoadAverage {
       updated = now;
       return;
     }
-    double elapsed = Math.max(0, Duration.between(updated, now).toNanos() / 1e9);
+    // Seconds and nanoseconds apart, without a Duration per sample (this runs for every GPU of every batch).
+    double elapsed = Math.max(0, (now.getEpochSecond() - updated.getEpochSecond())
+        + (now.getNano() - updated.getNano()) / 1e9);
     // After one half-life the old samples count half, whatever the sampling period.
     double decay = Math.pow(0.5, elapsed / (halfLife.toNanos() / 1e9));
     double stands = Math.min(elapsed, MAX_SAMPLE_SECONDS);

@@ -88,6 +88,7 @@ public final class StragglerDetector {
   /** How often a pool's stale averages are dropped from memory (the index never uses them). */
   static final Duration DROP_STALE_EVERY = Duration.ofSeconds(10);
   private static final Metric[] METRICS = Metric.values();
+  private static final Quantity[] QUANTITIES = Quantity.values();
 
   private final StragglerConfig config;
   /** Pool, then node id, then GPU UUID. A pool's map is also its lock for remaking its index. */
@@ -120,17 +121,30 @@ public final class StragglerDetector {
     if (before != null && !before.equals(pool)) {
       removeNode(before, nodeId);
     }
-    GpuAverages gpu = pools.computeIfAbsent(pool, p -> new ConcurrentHashMap<>())
-        .computeIfAbsent(nodeId, n -> new ConcurrentHashMap<>()).computeIfAbsent(sample.getGpuUuid(), GpuAverages::new);
+    GpuAverages gpu = averagesOf(pool, nodeId, sample.getGpuUuid());
     synchronized (gpu) {
       gpu.index = sample.getIndex();
-      for (Quantity q : Quantity.values()) {
+      for (Quantity q : QUANTITIES) {
         OptionalDouble v = q.read.apply(sample);
         if (v.isPresent()) {
           gpu.averages.computeIfAbsent(q, x -> new LoadAverage()).update(v.getAsDouble(), now, config.halfLife());
         }
       }
     }
+  }
+
+  /** Returns the averages of one GPU, made when new; a plain lookup when they exist (every GPU of every batch). */
+  private GpuAverages averagesOf(String pool, String nodeId, String uuid) {
+    Map<String, Map<String, GpuAverages>> nodes = pools.get(pool);
+    if (nodes == null) {
+      nodes = pools.computeIfAbsent(pool, p -> new ConcurrentHashMap<>());
+    }
+    Map<String, GpuAverages> gpus = nodes.get(nodeId);
+    if (gpus == null) {
+      gpus = nodes.computeIfAbsent(nodeId, n -> new ConcurrentHashMap<>());
+    }
+    GpuAverages gpu = gpus.get(uuid);
+    return gpu != null ? gpu : gpus.computeIfAbsent(uuid, GpuAverages::new);
   }
 
   /**
