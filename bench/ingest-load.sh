@@ -11,7 +11,9 @@
 # processes, default 1: --nodes and --rate are split evenly between them, for more connections
 # than one process may open), WARMUP (seconds of a first load generator run at WARMUP_RATE, default
 # 0: none; it warms the collector's JIT so that the measured run is not its cold start), WARMUP_RATE
-# (default 6000), PORT (default 17700), OUT (results dir, default a new temp dir).
+# (default 6000), RATES (several --rate values, run one after another against the same warm
+# collector and the same nodes: a step test; --rate is then ignored), PORT (default
+# 17700), OUT (results dir, default a new temp dir).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ -f cli/target/gpuwarden-collector.jar && -f native/target/fake-nvml/libnvidia-ml.so.1 ]] || ./gpuwarden build
@@ -69,21 +71,28 @@ stats=$!
 
 if [[ "${WARMUP:-0}" != 0 ]]; then
   $(pin "${LOADGEN_CPUS:-}") ./gpuwarden loadgen --collector "127.0.0.1:$PORT" --nodes "$(( nodes < 1000 ? nodes : 1000 ))" \
-    --rate "${WARMUP_RATE:-6000}" --duration "${WARMUP}s" --drain 60s --node-prefix warmup- --report 30s \
+    --rate "${WARMUP_RATE:-6000}" --duration "${WARMUP}s" --drain 60s --report 30s \
     > "$OUT/warmup.log" 2>&1 || { echo "warm-up lost batches, see $OUT/warmup.log" >&2; exit 1; }
   echo "== warm-up: $(tail -1 "$OUT/warmup.log")"
 fi
-per_nodes=$(( nodes / LOADGENS )); pids=()
-for i in $(seq 0 $(( LOADGENS - 1 ))); do
-  per_rate=$(awk -v r="$rate" -v n="$LOADGENS" 'BEGIN { printf "%.3f", r / n }')
-  # shellcheck disable=SC2046
-  $(pin "${LOADGEN_CPUS:-}") ./gpuwarden loadgen --collector "127.0.0.1:$PORT" --nodes "$per_nodes" \
-    --first-node $(( i * per_nodes )) --rate "$per_rate" "${rest[@]}" > "$OUT/loadgen-$i.log" 2>&1 &
-  pids+=($!)
-done
 rc=0
-for p in "${pids[@]}"; do wait "$p" || rc=1; done
-for i in $(seq 0 $(( LOADGENS - 1 ))); do echo "== loadgen $i"; cat "$OUT/loadgen-$i.log"; done
+run_rate() { # $1 rate, $2 log suffix, $3 node prefix option
+  local per_nodes=$(( nodes / LOADGENS )) pids=() i per_rate
+  for i in $(seq 0 $(( LOADGENS - 1 ))); do
+    per_rate=$(awk -v r="$1" -v n="$LOADGENS" 'BEGIN { printf "%.3f", r / n }')
+    # shellcheck disable=SC2046,SC2086
+    $(pin "${LOADGEN_CPUS:-}") ./gpuwarden loadgen --collector "127.0.0.1:$PORT" --nodes "$per_nodes" \
+      --first-node $(( i * per_nodes )) --rate "$per_rate" $3 "${rest[@]}" > "$OUT/loadgen$2-$i.log" 2>&1 &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || rc=1; done
+  for i in $(seq 0 $(( LOADGENS - 1 ))); do echo "== loadgen$2 $i"; cat "$OUT/loadgen$2-$i.log"; done
+}
+if [[ -n "${RATES:-}" ]]; then
+  for r in $RATES; do run_rate "$r" "-$r" ""; done
+else
+  run_rate "$rate" "" ""
+fi
 echo "== collector (cpu % of one core, RSS MiB, threads)"; cat "$OUT/collector-stats.tsv"
 echo "results in $OUT"
 exit $rc

@@ -157,6 +157,7 @@ public final class CollectorCommand implements Callable<Integer> {
       System.err.println("gpuwarden collector: " + e.getMessage());
       return EXIT_USAGE;
     }
+    fileLimitWarning(maxAgents, io.gpuwarden.common.OpenFileLimit.ofThisProcess()).ifPresent(System.err::println);
     CollectorServer server;
     try {
       server = CollectorServer.create(config, Clock.systemUTC());
@@ -173,6 +174,24 @@ public final class CollectorCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "gpuwarden-shutdown"));
     server.blockUntilShutdown();
     return EXIT_OK;
+  }
+
+  /** Files a collector needs besides one per agent connection: jars, the gate database, the JVM's own, API clients. */
+  static final int SPARE_FILES = 200;
+
+  /**
+   * Returns a warning when {@code maxAgents} connections cannot all be open at once under the
+   * process's open-file limit: agents past it fail to connect (and retry) instead of being served.
+   */
+  static java.util.Optional<String> fileLimitWarning(int maxAgents, java.util.OptionalLong limit) {
+    if (limit.isEmpty() || (long) maxAgents + SPARE_FILES <= limit.getAsLong()) {
+      return java.util.Optional.empty();
+    }
+    long fit = Math.max(0, limit.getAsLong() - SPARE_FILES);
+    return java.util.Optional.of(String.format(java.util.Locale.ROOT, "gpuwarden collector: warning: --max-agents %d,"
+        + " but this process may open at most %d files (ulimit -n; LimitNOFILE= in a systemd unit): about %d agents"
+        + " can connect, and the rest fail to connect and retry; raise the limit or lower --max-agents",
+        maxAgents, limit.getAsLong(), fit));
   }
 
   /** Returns the TLS the options ask for, or null for plaintext. */

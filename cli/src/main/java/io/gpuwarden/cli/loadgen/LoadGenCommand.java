@@ -25,18 +25,22 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "loadgen", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
-        "Load generator: opens --nodes simulated agents against a running collector, each with its own connection and",
-        "ingest stream, and sends --rate batches per second in all, spread evenly over the agents (--burst batches",
-        "back to back per agent, as the agent's send interval groups its cycles). The batches are made by the agent's",
-        "own code on the fake NVML library (8 H100s, 8 NDR InfiniBand ports): about 3.9 KB each, 9.5 KB when they",
-        "read the InfiniBand counters (--shape), and one in --xid-every has an application Xid event. Every agent",
-        "keeps what it made until it is acknowledged, sends only while its stream is ready (so a collector that",
-        "pushes back slows the agents down), and reopens a refused or broken stream with backoff.",
-        "Prints one line per --report interval: batches sent and acknowledged per second, acknowledgement latency",
-        "(from when a batch was made) p50/p99/max, backlog (made, not yet acknowledged) and connected agents; then",
-        "waits up to --drain for the last acknowledgements, closes every stream, and ends with 'lost 0' or 'LOST n'.",
-        "One process opens --nodes connections and may not open more files than its limit (ulimit -n): for more",
-        "agents, run several load generators with distinct --first-node."},
+        // One string per paragraph: picocli wraps each to the terminal's width.
+        "Load generator: opens --nodes simulated agents against a running collector, each with its own connection and"
+            + " ingest stream, and sends --rate batches per second in all, spread evenly over the agents (--burst batches"
+            + " back to back per agent, as the agent's send interval groups its cycles). The batches are made by the"
+            + " agent's own code on the fake NVML library (8 H100s, 8 NDR InfiniBand ports): about 3.9 KB each, 9.5 KB"
+            + " when they read the InfiniBand counters (--shape), and one in --xid-every has an application Xid event."
+            + " Every agent keeps what it made until it is acknowledged, sends only while its stream is ready (so a"
+            + " collector that pushes back slows the agents down), and reopens a refused or broken stream with backoff.",
+        "",
+        "Prints one line per --report interval: batches sent and acknowledged per second, acknowledgement latency"
+            + " (from when a batch was made) p50/p99/max, backlog (made, not yet acknowledged) and connected agents;"
+            + " then waits up to --drain for the last acknowledgements, closes every stream, and ends with 'lost 0' or"
+            + " 'LOST n'.",
+        "",
+        "One process opens --nodes connections and may not open more files than its limit (ulimit -n): for more"
+            + " agents, run several load generators with distinct --first-node (bench/ingest-load.sh does)."},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:every batch made was acknowledged (nothing lost)",
         "1:some batches were not acknowledged within --drain (the final line says how many), or the load generator"
@@ -135,7 +139,7 @@ public final class LoadGenCommand implements Callable<Integer> {
       err.println("gpuwarden loadgen: " + e.getMessage());
       return ExitCodes.USAGE;
     }
-    OptionalLong files = openFileLimit(Path.of("/proc/self/limits"));
+    OptionalLong files = io.gpuwarden.common.OpenFileLimit.ofThisProcess();
     if (files.isPresent() && (long) nodes + SPARE_FILES > files.getAsLong()) {
       err.printf("gpuwarden loadgen: --nodes %d needs %d connections, and this process may open at most %d files"
           + " (ulimit -n, with %d for the JVM); run several load generators with distinct --first-node%n", nodes, nodes,
@@ -171,20 +175,5 @@ public final class LoadGenCommand implements Callable<Integer> {
       }
       throw new picocli.CommandLine.TypeConversionException("'" + value + "' is not a shape: use small, large or mixed");
     }
-  }
-
-  /** Returns the soft limit of open files in {@code limits} (a /proc/PID/limits file), if it says one. */
-  static OptionalLong openFileLimit(Path limits) {
-    try {
-      for (String line : Files.readAllLines(limits)) {
-        if (line.startsWith("Max open files")) {
-          String[] f = line.substring("Max open files".length()).trim().split("\\s+");
-          return f[0].equals("unlimited") ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(f[0]));
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      // not Linux, or unreadable: no check
-    }
-    return OptionalLong.empty();
   }
 }

@@ -140,18 +140,6 @@ class LoadGenCommandTest {
   }
 
   @Test
-  void theOpenFileLimitIsReadFromProcLimits() throws Exception {
-    Path limits = tmp.resolve("limits");
-    Files.writeString(limits, "Limit                     Soft Limit           Hard Limit           Units     \n"
-        + "Max processes             95107                95107                processes \n"
-        + "Max open files            20000                20000                files     \n");
-    assertThat(LoadGenCommand.openFileLimit(limits)).hasValue(20_000);
-    Files.writeString(limits, "Max open files            unlimited            unlimited            files     \n");
-    assertThat(LoadGenCommand.openFileLimit(limits)).isEmpty();
-    assertThat(LoadGenCommand.openFileLimit(tmp.resolve("missing"))).isEmpty();
-  }
-
-  @Test
   void helpListsTheExitCodes() {
     Run help = run("loadgen", "--help");
     assertThat(help.exit()).isZero();

@@ -56,8 +56,13 @@ final class NodeRecord {
    * where they were carried; shown sorted by "hca/port".
    */
   List<InfinibandPortSample> portSamples = List.of();
-  /** The latest sample of each port whose counters were read: what a carried sample's counters are. */
-  final Map<String, InfinibandPortSample> portCounters = new HashMap<>();
+  /**
+   * The latest sample of each port whose counters were read, serialized: what a carried sample's
+   * counters are. Kept as bytes because they are read only when the node is shown, and a parsed
+   * counter map (about 25 entries of a String, a boxed Long and a map entry per port) costs six times
+   * the memory, for every node of the fleet.
+   */
+  final Map<String, byte[]> portCounters = new HashMap<>();
   final Map<String, CheckResult> checks = new TreeMap<>();
   Verdict verdict;
   /** A staleness deadline of this node is pending in the registry's schedule. */
@@ -90,7 +95,7 @@ final class NodeRecord {
     boolean counted = false;
     for (InfinibandPortSample s : samples) {
       if (!s.getCountersCarried()) {
-        portCounters.put(key(s), s);
+        portCounters.put(key(s), s.toByteArray()); // one batch in ten: the agent reads counters every 10th cycle
         counted = true;
       }
     }
@@ -108,6 +113,17 @@ final class NodeRecord {
     portSamples = List.of();
     portCounters.clear();
     checks.clear();
+  }
+
+  private static InfinibandPortSample counters(byte[] serialized) {
+    if (serialized == null) {
+      return null;
+    }
+    try {
+      return InfinibandPortSample.parseFrom(serialized);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new IllegalStateException("port counters this collector serialized do not parse", e);
+    }
   }
 
   private static String key(InfinibandPortSample s) {
@@ -142,7 +158,7 @@ final class NodeRecord {
     if (withSamples) {
       gpuSamples.values().stream().sorted(Comparator.comparingInt(GpuSample::getIndex)).forEach(b::addGpuSamples);
       portSamples.stream().sorted(Comparator.comparing(NodeRecord::key))
-          .forEach(s -> b.addInfinibandSamples(withCarriedCounters(s, portCounters.get(key(s)))));
+          .forEach(s -> b.addInfinibandSamples(withCarriedCounters(s, counters(portCounters.get(key(s))))));
       b.addAllCheckResults(checks.values());
       b.addAllRecentLogLines(recentLogLines);
     }
