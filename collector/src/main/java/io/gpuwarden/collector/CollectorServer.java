@@ -25,6 +25,8 @@ import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.NettyServerBuilder;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.netty.channel.ChannelOption;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
@@ -99,6 +101,10 @@ public final class CollectorServer implements AutoCloseable {
         // read, waking the agent (and this event loop) once more a batch for nothing; and a small
         // one bounds what an agent the collector does not keep up with can make it hold.
         .flowControlWindow(config.ingest().windowBytes())
+        // Reads of at most 16 KiB: the bytes of a frame stay in the buffer they were read into until
+        // its batch is decoded, so each unread frame of a stream the collector is behind on pins a
+        // whole read buffer (up to 64 KiB by default), which made 19,600 stalled agents hold 2 GiB.
+        .withChildOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(512, 2048, 16 * 1024))
         .maxInboundMessageSize(16 * 1024 * 1024);
     config.tls().ifPresent(tls -> builder.sslContext(tls.sslContext()));
     return create(builder, config, clock);

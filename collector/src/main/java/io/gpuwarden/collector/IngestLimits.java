@@ -19,11 +19,13 @@ public record IngestLimits(int maxAgents, int workers, int windowBytes) {
   /** Default {@link #maxAgents()}: the fleet one collector is sized for. */
   public static final int DEFAULT_MAX_AGENTS = 50_000;
   /**
-   * Default {@link #windowBytes()}: 128 KiB, two bursts of five batches of the agent's largest shape
-   * (about 9.5 KB) and one sample batch to spare; 1,000 overloaded agents then hold at most 128 MiB
-   * unread in the collector.
+   * Default {@link #windowBytes()}: 32 KiB, three batches of the agent's largest shape (about 9.5 KB)
+   * or eight of its usual one (3.9 KB): more than a stream served one batch at a time can use, and
+   * what bounds the unread bytes an agent the collector does not keep up with makes it hold. With
+   * 128 KiB, 19,600 agents that a collector fell behind held 3 GiB of direct buffers and ran it out
+   * of memory (BENCHMARKS.md).
    */
-  public static final int DEFAULT_WINDOW_BYTES = 128 * 1024;
+  public static final int DEFAULT_WINDOW_BYTES = 32 * 1024;
 
   /** Validates. */
   public IngestLimits {
@@ -38,7 +40,7 @@ public record IngestLimits(int maxAgents, int workers, int windowBytes) {
     }
   }
 
-  /** Returns 50,000 agents, one worker per core, 128 KiB per stream. */
+  /** Returns 50,000 agents, one worker per core, 32 KiB per stream. */
   public static IngestLimits defaults() {
     return new IngestLimits(DEFAULT_MAX_AGENTS, 0, DEFAULT_WINDOW_BYTES);
   }
