@@ -2,17 +2,14 @@ package io.gpuwarden.cli.loadgen;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.gpuwarden.cli.CommandRun;
 import io.gpuwarden.cli.ExitCodes;
-import io.gpuwarden.cli.GpuwardenMain;
 import io.gpuwarden.collector.CollectorConfig;
 import io.gpuwarden.collector.CollectorServer;
 import io.gpuwarden.collector.IngestLimits;
 import io.gpuwarden.collector.fleet.NodeRegistry;
 import io.gpuwarden.proto.v1.HealthState;
 import io.gpuwarden.proto.v1.Node;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -22,7 +19,6 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code gpuwarden loadgen} against a real collector on loopback: every exit code its help lists,
@@ -42,16 +38,8 @@ class LoadGenCommandTest {
     }
   }
 
-  private record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = GpuwardenMain.commandLine();
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    int exit = cl.execute(args);
-    return new Run(exit, out.toString(), err.toString());
+  private static CommandRun run(String... args) {
+    return CommandRun.of(args);
   }
 
   private String start(IngestLimits limits) throws Exception {
@@ -63,9 +51,9 @@ class LoadGenCommandTest {
   @Test
   void everyBatchIsAcknowledgedOnceAndTheRunSaysNothingWasLost() throws Exception {
     String target = start(IngestLimits.defaults());
-    Run r = run("loadgen", "--collector", target, "--nodes", "12", "--rate", "120", "--burst", "5", "--duration", "3s",
+    CommandRun r = run("loadgen", "--collector", target, "--nodes", "12", "--rate", "120", "--burst", "5", "--duration", "3s",
         "--drain", "20s", "--report", "1s", "--xid-every", "7", "--node-prefix", "lg-", "--first-node", "100");
-    assertThat(r.exit()).as(r.out() + r.err()).isEqualTo(ExitCodes.OK);
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.OK);
     assertThat(r.out()).contains("12 agents connecting to " + target).contains("lost 0: every batch made was acknowledged")
         .containsPattern("made \\d[\\d,]* batches").contains("acknowledgement latency: p50 ");
     assertThat(r.out().lines().filter(l -> l.contains(" sent ") && l.contains(" acked ")).count()).isGreaterThanOrEqualTo(3);
@@ -96,9 +84,9 @@ class LoadGenCommandTest {
   @Test
   void agentsBeyondTheCollectorsMaximumAreRefusedAndWhatTheyMadeIsReportedLost() throws Exception {
     String target = start(IngestLimits.defaults().withMaxAgents(2));
-    Run r = run("loadgen", "--collector", target, "--nodes", "4", "--rate", "40", "--duration", "2s", "--drain", "2s",
+    CommandRun r = run("loadgen", "--collector", target, "--nodes", "4", "--rate", "40", "--duration", "2s", "--drain", "2s",
         "--report", "1s", "--max-backoff", "200ms");
-    assertThat(r.exit()).as(r.out() + r.err()).isEqualTo(ExitCodes.CALL_FAILED);
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.CALL_FAILED);
     assertThat(r.out()).containsPattern("LOST \\d[\\d,]* batches: made but not acknowledged within --drain 2s")
         .containsPattern("streams refused [1-9]");
     assertThat(collector.ingest().refusedStreams()).isPositive();
@@ -108,9 +96,9 @@ class LoadGenCommandTest {
   @Test
   void aFaultIsTimedToItsVerdictAndGateStatus() throws Exception {
     String target = start(IngestLimits.defaults());
-    Run r = run("loadgen", "--collector", target, "--nodes", "4", "--rate", "40", "--duration", "13s", "--drain", "10s",
+    CommandRun r = run("loadgen", "--collector", target, "--nodes", "4", "--rate", "40", "--duration", "13s", "--drain", "10s",
         "--report", "5s", "--fault-every", "2s");
-    assertThat(r.exit()).as(r.out() + r.err()).isEqualTo(ExitCodes.OK);
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCodes.OK);
     String line = r.out().lines().filter(l -> l.startsWith("fault to verdict")).findFirst().orElseThrow();
     // faults from 10 s in, every 2 s: 2 nodes before the 13 s end
     assertThat(line).startsWith("fault to verdict (2 nodes faulted): UNHEALTHY at WatchVerdicts 2, p50 ")
@@ -125,24 +113,24 @@ class LoadGenCommandTest {
 
   @Test
   void badCommandLinesAreUsageErrors() throws Exception {
-    assertThat(run("loadgen", "--rate", "10").exit()).isEqualTo(ExitCodes.USAGE); // --nodes is required
-    Run zero = run("loadgen", "--nodes", "0", "--rate", "10");
-    assertThat(zero.exit()).isEqualTo(ExitCodes.USAGE);
+    assertThat(run("loadgen", "--rate", "10").code()).isEqualTo(ExitCodes.USAGE); // --nodes is required
+    CommandRun zero = run("loadgen", "--nodes", "0", "--rate", "10");
+    assertThat(zero.code()).isEqualTo(ExitCodes.USAGE);
     assertThat(zero.err()).contains("--nodes must be at least 1, got 0");
     assertThat(run("loadgen", "--nodes", "1", "--rate", "-1").err()).contains("--rate must be a positive number");
-    assertThat(run("loadgen", "--nodes", "1", "--rate", "1", "--shape", "huge").exit()).isEqualTo(ExitCodes.USAGE);
+    assertThat(run("loadgen", "--nodes", "1", "--rate", "1", "--shape", "huge").code()).isEqualTo(ExitCodes.USAGE);
     assertThat(run("loadgen", "--nodes", "1", "--rate", "1", "--collector", "nowhere").err())
         .contains("--collector must be HOST:PORT, got 'nowhere'");
-    Run files = run("loadgen", "--nodes", "100000000", "--rate", "1");
-    assertThat(files.exit()).isEqualTo(ExitCodes.USAGE);
+    CommandRun files = run("loadgen", "--nodes", "100000000", "--rate", "1");
+    assertThat(files.code()).isEqualTo(ExitCodes.USAGE);
     assertThat(files.err()).contains("--nodes 100000000 needs 100000000 connections, and this process may open at most")
         .contains("distinct --first-node");
   }
 
   @Test
   void helpListsTheExitCodes() {
-    Run help = run("loadgen", "--help");
-    assertThat(help.exit()).isZero();
+    CommandRun help = run("loadgen", "--help");
+    assertThat(help.code()).isZero();
     assertThat(help.out()).contains("Exit codes:").contains("0   every batch made was acknowledged")
         .contains("--shape=SHAPE").contains("default: mixed").doesNotContain("picocli WARN");
     assertThat(help.err()).doesNotContain("picocli WARN");
