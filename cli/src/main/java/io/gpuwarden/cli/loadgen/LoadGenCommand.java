@@ -147,6 +147,9 @@ public final class LoadGenCommand implements Callable<Integer> {
       return ExitCodes.USAGE;
     }
     Path work = Files.createTempDirectory("gpuwarden-loadgen");
+    // Stopped with SIGTERM or Ctrl-C, the finally below does not run: the JVM's shutdown does it.
+    Thread cleanup = new Thread(() -> deleteTree(work), "gpuwarden-loadgen-cleanup");
+    Runtime.getRuntime().addShutdownHook(cleanup);
     try {
       BatchTemplates templates;
       try {
@@ -158,9 +161,24 @@ public final class LoadGenCommand implements Callable<Integer> {
       LoadGenerator.Result r = new LoadGenerator(settings, templates, out).run();
       return r.lost() == 0 ? ExitCodes.OK : ExitCodes.CALL_FAILED;
     } finally {
-      try (Stream<Path> s = Files.walk(work)) {
-        s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      deleteTree(work);
+      try {
+        Runtime.getRuntime().removeShutdownHook(cleanup);
+      } catch (IllegalStateException e) {
+        // shutting down already: the hook runs (and finds nothing left)
       }
+    }
+  }
+
+  /** Deletes {@code dir} and everything in it, if it is still there. */
+  private static void deleteTree(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException | java.io.UncheckedIOException e) {
+      // best effort: a scratch directory under the temp dir
     }
   }
 

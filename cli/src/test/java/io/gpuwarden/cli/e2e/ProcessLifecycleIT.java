@@ -180,6 +180,27 @@ class ProcessLifecycleIT {
   }
 
   @Test
+  void loadgenStoppedWithSigtermLeavesNoScratchFilesBehind() throws Exception {
+    Path scratch = Files.createDirectories(tmp.resolve("loadgen-tmp"));
+    Path log = tmp.resolve("loadgen.log");
+    // Nothing listens on the port: the agents retry until SIGTERM; the scratch dir exists by then.
+    Process p = start(Processes.javaJar(List.of("-Xmx256m", "-Djava.io.tmpdir=" + scratch), Processes.collectorJar(),
+        "loadgen", "--collector", "127.0.0.1:" + Processes.freePort(), "--nodes", "2", "--rate", "2", "--duration", "60s"),
+        log, tmp.resolve("loadgen-nvml.state").toString());
+    await().atMost(Duration.ofSeconds(40)).until(() -> Files.readString(log).contains("agents connecting to"));
+    try (var entries = Files.list(scratch)) {
+      assertThat(entries.map(e -> e.getFileName().toString())).as("its scratch dir, while it runs")
+          .anyMatch(n -> n.startsWith("gpuwarden-loadgen"));
+    }
+    p.destroy();
+    assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+    try (var entries = Files.list(scratch)) {
+      assertThat(entries.map(e -> e.getFileName().toString())).as("left behind after SIGTERM")
+          .noneMatch(n -> n.startsWith("gpuwarden-loadgen"));
+    }
+  }
+
+  @Test
   void demoRunsForItsDurationExitsZeroAndLeavesNoProcessBehind() throws Exception {
     Path out = tmp.resolve("demo.out");
     Process demo = start(Processes.javaJar(Processes.collectorJar(), "demo", "--nodes", "2", "--duration", "8s",
