@@ -34,8 +34,9 @@ final class RealBatches {
       throw new IllegalStateException("set GPUWARDEN_FAKE_NVML_STATE (bench/run.sh does)");
     }
     Path home = Path.of(System.getProperty("gpuwarden.home", "."));
+    Path dir = null;
     try {
-      Path dir = Files.createTempDirectory("gpuwarden-bench");
+      dir = Files.createTempDirectory("gpuwarden-bench");
       Files.writeString(dir.resolve("boot_id"), "bench-boot\n");
       FakeNvmlState.example("h100-8gpu-healthy").writeAtomically(Path.of(stateEnv));
       AgentConfig config = AgentConfig.builder().nodeId("bench").nvmlLibrary(home.resolve("native/target/fake-nvml/libnvidia-ml.so.1"))
@@ -53,6 +54,19 @@ final class RealBatches {
       return out;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    } finally {
+      deleteTree(dir); // the batches are made: the agent's scratch state is not needed any more
+    }
+  }
+
+  private static void deleteTree(Path dir) {
+    if (dir == null) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> s = Files.walk(dir)) {
+      s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException | UncheckedIOException e) {
+      // best effort: a scratch directory under the temp dir
     }
   }
 }
