@@ -63,9 +63,9 @@ final class RealBatches {
     if (dir == null) {
       return;
     }
-    try (java.util.stream.Stream<Path> s = Files.walk(dir)) {
-      s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException | UncheckedIOException e) {
+    try {
+      io.gpuwarden.common.FileTrees.delete(dir);
+    } catch (IOException e) {
       // best effort: a scratch directory under the temp dir
     }
   }

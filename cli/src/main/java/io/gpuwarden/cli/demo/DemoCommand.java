@@ -336,8 +336,8 @@ public final class DemoCommand implements Callable<Integer> {
     maintenance.close();
     agents.stopAll(10);
     collector.close();
-    try (Stream<Path> files = Files.walk(work)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    try {
+      io.gpuwarden.common.FileTrees.delete(work);
     } catch (IOException e) {
       System.err.println("gpuwarden demo: could not delete " + work + ": " + e.getMessage());
     }

@@ -9,10 +9,8 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -170,15 +168,12 @@ public final class LoadGenCommand implements Callable<Integer> {
     }
   }
 
-  /** Deletes {@code dir} and everything in it, if it is still there. */
+  /** Deletes {@code dir}, quietly: a scratch directory under the temp dir. */
   private static void deleteTree(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(dir)) {
-      s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException | java.io.UncheckedIOException e) {
-      // best effort: a scratch directory under the temp dir
+    try {
+      io.gpuwarden.common.FileTrees.delete(dir);
+    } catch (IOException e) {
+      // best effort
     }
   }
 
