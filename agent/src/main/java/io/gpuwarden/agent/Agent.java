@@ -192,7 +192,8 @@ public final class Agent implements AutoCloseable {
       // Events, state changes and the loop's recovery go at once; the rest waits for the send interval.
       boolean urgent = statesChanged(c.results()) || !c.forward().isEmpty() || stalledReported;
       if (!closed) {
-        uplink.submit(fitted(batch), sendSchedule.due(System.nanoTime(), urgent, uplink.collectorStaleAfter()));
+        // An urgent batch behind a backlog (a collector that is behind) is previewed: its verdict does not wait.
+        uplink.submit(fitted(batch), sendSchedule.due(System.nanoTime(), urgent, uplink.collectorStaleAfter()), urgent);
       }
       samplingCycles.incrementAndGet();
       lastProgressNanos = System.nanoTime();

@@ -2,9 +2,13 @@ package io.gpuwarden.agent.uplink;
 
 import io.gpuwarden.common.ProtoTime;
 import io.gpuwarden.proto.v1.AgentHello;
+import io.gpuwarden.proto.v1.BatchPreview;
+import io.gpuwarden.proto.v1.Event;
+import io.gpuwarden.proto.v1.EventSeverity;
 import io.gpuwarden.proto.v1.IngestRequest;
 import io.gpuwarden.proto.v1.IngestResponse;
 import io.gpuwarden.proto.v1.IngestServiceGrpc;
+import io.gpuwarden.proto.v1.PreviewAccepted;
 import io.gpuwarden.proto.v1.TelemetryBatch;
 import io.grpc.Channel;
 import io.grpc.Status;
@@ -28,6 +32,12 @@ import java.util.logging.Logger;
  * A batch may also wait in the spool to be sent with later ones ({@link #submit(TelemetryBatch,
  * boolean)}; see {@link SendSchedule}).
  *
+ * <p>A batch that matters at once (its checks changed, or it carries an event) but waits behind
+ * earlier unacknowledged ones, because the collector is behind, is also {@linkplain
+ * #submit(TelemetryBatch, boolean, boolean) previewed}: its check results and notable events go
+ * ahead in a separate {@code Preview} call, which does not wait in the stream's flow-control window,
+ * so the collector judges the node now; the batch follows in order as always.
+ *
  * <p>Thread-safe: all state is guarded by {@code this}.
  */
 public final class IngestUplink implements AutoCloseable {
@@ -50,6 +60,10 @@ public final class IngestUplink implements AutoCloseable {
   private long failuresSinceConnected;
   private long lastWarningNanos;
   private String lastWarnedError = "";
+  private long previewsSent;
+  private long previewsFailed;
+  /** How long a preview may take; past it the batch itself will tell the collector anyway. */
+  private static final Duration PREVIEW_DEADLINE = Duration.ofSeconds(10);
 
   /**
    * Creates an uplink; call {@link #start()} to connect.
@@ -92,6 +106,18 @@ public final class IngestUplink implements AutoCloseable {
    * @return the sequence number given
    */
   public synchronized long submit(TelemetryBatch batch, boolean sendNow) {
+    return submit(batch, sendNow, false);
+  }
+
+  /**
+   * Queues a batch as {@link #submit(TelemetryBatch, boolean)} does and, when {@code preview} and
+   * batches before it are still unacknowledged on a connected stream, sends the collector a preview
+   * of it (its check results and its events of WARNING or worse) in a separate call, so that its
+   * verdict does not wait for the backlog. A preview that fails is only counted: the batch follows.
+   *
+   * @return the sequence number given
+   */
+  public synchronized long submit(TelemetryBatch batch, boolean sendNow, boolean preview) {
     if (closed) {
       throw new IllegalStateException("uplink is closed");
     }
@@ -99,7 +125,56 @@ public final class IngestUplink implements AutoCloseable {
     if (sendNow) {
       drain();
     }
+    if (preview && accepted && call != null && spool.size() > 1) {
+      sendPreview(batch, sequence);
+    }
     return sequence;
+  }
+
+  /**
+   * Returns the preview of batch {@code sequence} of {@code streamId}: its check results and its
+   * events of WARNING or worse (the load generator makes its previews with it too).
+   */
+  public static BatchPreview previewOf(String nodeId, String streamId, long sequence, TelemetryBatch batch) {
+    BatchPreview.Builder p = BatchPreview.newBuilder().setNodeId(nodeId).setStreamId(streamId)
+        .setSequence(sequence).addAllCheckResults(batch.getCheckResultsList());
+    for (Event e : batch.getEventsList()) {
+      if (e.getSeverity().getNumber() >= EventSeverity.EVENT_SEVERITY_WARNING_VALUE) {
+        p.addEvents(e);
+      }
+    }
+    return p.build();
+  }
+
+  private void sendPreview(TelemetryBatch batch, long sequence) {
+    previewsSent++;
+    stub.withDeadlineAfter(PREVIEW_DEADLINE.toMillis(), TimeUnit.MILLISECONDS).preview(
+        previewOf(hello.getNodeId(), hello.getStreamId(), sequence, batch),
+        new io.grpc.stub.StreamObserver<PreviewAccepted>() {
+          @Override
+          public void onNext(PreviewAccepted value) {}
+
+          @Override
+          public void onError(Throwable t) {
+            synchronized (IngestUplink.this) {
+              previewsFailed++;
+            }
+            log.fine("preview of batch " + sequence + " failed (the batch follows on the stream): " + Status.fromThrowable(t));
+          }
+
+          @Override
+          public void onCompleted() {}
+        });
+  }
+
+  /** Returns how many batch previews were sent. */
+  public synchronized long previewsSent() {
+    return previewsSent;
+  }
+
+  /** Returns how many batch previews failed (the collector did not answer in time, or predates previews). */
+  public synchronized long previewsFailed() {
+    return previewsFailed;
   }
 
   /**

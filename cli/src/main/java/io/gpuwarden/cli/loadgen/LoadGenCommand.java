@@ -111,8 +111,8 @@ public final class LoadGenCommand implements Callable<Integer> {
 
   @Option(names = "--fault-every", paramLabel = "DURATION", converter = DurationConverter.class,
       description = "Every DURATION (from 10 s in) one more node reports Xid 79 and the time until a WatchVerdicts"
-          + " subscriber sees it UNHEALTHY and a WatchGate subscriber sees it not allocatable is measured; 0 for none"
-          + " (default: 0).")
+          + " subscriber sees it UNHEALTHY and a WatchGate subscriber sees it not allocatable is measured; a fault batch"
+          + " behind unacknowledged ones is also previewed, as the agent does; 0 for none (default: 0).")
   Duration faultEvery = Duration.ZERO;
 
   @Override

@@ -6,7 +6,7 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * What the simulated agents did, counted from every thread: batches made, written to their streams
  * and acknowledged, batches not made because an agent's backlog was full, streams refused and
- * broken, and the acknowledgement latency (from the moment the agent made a batch to the
+ * broken, fault batches previewed (and previews that failed), and the acknowledgement latency (from the moment the agent made a batch to the
  * acknowledgement that covers it) of this report interval and of the whole run.
  */
 final class LoadStats {
@@ -17,6 +17,8 @@ final class LoadStats {
   final LongAdder refused = new LongAdder();
   final LongAdder broken = new LongAdder();
   final LongAdder resent = new LongAdder();
+  final LongAdder previews = new LongAdder();
+  final LongAdder previewsFailed = new LongAdder();
   private final AtomicReference<LatencyHistogram> interval = new AtomicReference<>(new LatencyHistogram());
   private final LatencyHistogram total = new LatencyHistogram();
 

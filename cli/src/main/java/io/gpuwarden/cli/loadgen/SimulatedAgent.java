@@ -1,9 +1,13 @@
 package io.gpuwarden.cli.loadgen;
 
+import io.gpuwarden.agent.uplink.IngestUplink;
 import io.gpuwarden.common.ProtoTime;
 import io.gpuwarden.proto.v1.AgentHello;
 import io.gpuwarden.proto.v1.IngestRequest;
 import io.gpuwarden.proto.v1.IngestResponse;
+import io.gpuwarden.proto.v1.IngestServiceGrpc;
+import io.gpuwarden.proto.v1.PreviewAccepted;
+import io.gpuwarden.proto.v1.TelemetryBatch;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -27,7 +31,10 @@ import java.util.concurrent.TimeUnit;
  * collector refuses (RESOURCE_EXHAUSTED) or that breaks is opened again after an exponential backoff
  * with jitter, and sending resumes after the sequence the collector's hello names. A batch is
  * acknowledged with every batch up to the acknowledged sequence; its latency is counted from when it
- * was made. Thread-safe: made on the pacer's thread, answered on the transport's.
+ * was made. The fault batch is made even when the backlog is full (one place is kept for it, as a
+ * real agent spools it on disk), and when batches before it are still unacknowledged it is also
+ * previewed ({@code IngestService.Preview}), as the agent's uplink does. Thread-safe: made on the
+ * pacer's thread, answered on the transport's.
  */
 final class SimulatedAgent {
   private static final byte NORMAL = 0;
@@ -43,6 +50,7 @@ final class SimulatedAgent {
   private final ScheduledExecutorService retries;
   private final LoadStats stats;
   private final byte[] hello;
+  private final String streamId;
   private final long[] madeAt;
   private final byte[] kinds;
   private long nextSequence = 1;
@@ -63,15 +71,16 @@ final class SimulatedAgent {
     this.channel = channel;
     this.retries = retries;
     this.stats = stats;
-    this.madeAt = new long[settings.backlog()];
-    this.kinds = new byte[settings.backlog()];
+    this.madeAt = new long[settings.backlog() + 1]; // one more for the fault batch
+    this.kinds = new byte[settings.backlog() + 1];
+    this.streamId = java.util.UUID.randomUUID().toString();
     this.hello = IngestRequest.newBuilder().setHello(AgentHello.newBuilder()
         .setNodeId(nodeId)
         .setPool(settings.pool())
         .setBootId(templates.bootId())
         .setAgentVersion("loadgen")
         .setInventory(templates.inventoryOf(ordinal))
-        .setStreamId(java.util.UUID.randomUUID().toString())
+        .setStreamId(streamId)
         .setAgentStartedAt(ProtoTime.of(Instant.now()))
         .setSampleInterval(ProtoTime.of(Duration.ofSeconds(1))))
         .build().toByteArray();
@@ -104,8 +113,9 @@ final class SimulatedAgent {
   }
 
   /**
-   * Makes the batch in which GPU 3 reports Xid 79 (once per agent: it stays UNHEALTHY after) and
-   * returns true, or false when its backlog is full or it faulted already.
+   * Makes the batch in which GPU 3 reports Xid 79 (once per agent: it stays UNHEALTHY after), and
+   * previews it when batches before it wait; returns true, or false when it faulted already (or,
+   * rarely, the fault's place in the backlog is taken).
    */
   synchronized boolean makeFault(long nanos) {
     if (faultSequence != 0 || !add(FAULT, nanos)) {
@@ -113,11 +123,40 @@ final class SimulatedAgent {
     }
     faultSequence = nextSequence - 1;
     pump();
+    if (connected && acknowledged < faultSequence - 1) {
+      preview(faultSequence);
+    }
     return true;
   }
 
+  /** Sends the preview of batch {@code sequence}: its check results and its events of WARNING or worse. */
+  private void preview(long sequence) {
+    TelemetryBatch batch;
+    try {
+      batch = IngestRequest.parseFrom(template(sequence).request(ordinal, System.currentTimeMillis() / 1000, sequence))
+          .getBatch();
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new IllegalStateException("a batch this load generator made does not parse", e);
+    }
+    stats.previews.increment();
+    IngestServiceGrpc.newStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS).preview(
+        IngestUplink.previewOf(nodeId, streamId, sequence, batch),
+        new io.grpc.stub.StreamObserver<PreviewAccepted>() {
+          @Override
+          public void onNext(PreviewAccepted value) {}
+
+          @Override
+          public void onError(Throwable t) {
+            stats.previewsFailed.increment();
+          }
+
+          @Override
+          public void onCompleted() {}
+        });
+  }
+
   private boolean add(byte kind, long nanos) {
-    if (nextSequence - 1 - acknowledged >= madeAt.length) {
+    if (nextSequence - 1 - acknowledged >= (kind == FAULT ? madeAt.length : madeAt.length - 1)) {
       stats.heldBack.increment();
       return false;
     }

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.gpuwarden.agent.Agent;
 import io.gpuwarden.agent.FakeNvml;
 import io.gpuwarden.collector.CollectorServer;
+import io.gpuwarden.collector.feed.Change;
 import io.gpuwarden.nvml.fake.FakeNvmlState;
 import io.gpuwarden.proto.v1.HealthState;
 import io.gpuwarden.proto.v1.Node;
@@ -14,6 +15,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The send interval, end to end: batches sampled between sends reach the collector together; an
  * event goes at once; the interval never exceeds half the collector's stale-after; closing sends
- * what waits.
+ * what waits; an event behind a backlog is previewed and judged without waiting for it.
  */
 class SendIntervalTest {
   @TempDir
@@ -106,6 +110,47 @@ class SendIntervalTest {
     // 60 s between sends, yet the Xid (an event, and the xid check turning UNHEALTHY) arrives within 2 s.
     await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(20))
         .until(() -> node(c, "send-xid").getVerdict().getState() == HealthState.HEALTH_STATE_UNHEALTHY);
+  }
+
+  @Test
+  void anXidBehindABacklogIsPreviewedAndJudgedBeforeTheBacklogMoves() throws Exception {
+    FakeNvml.write(FakeNvml.healthyH100());
+    CollectorServer c = collector(Duration.ofMinutes(5));
+    // The collector falls behind on this node: once told to, it holds the node's next batch as long as the test wants.
+    AtomicBoolean stall = new AtomicBoolean();
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicLong heldBatch = new AtomicLong();
+    c.feed().subscribe(change -> {
+      if (change instanceof Change.BatchApplied b && b.nodeId().equals("behind") && stall.get()
+          && heldBatch.compareAndSet(0, b.sequence())) {
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    });
+    toClose.add(release::countDown); // never leave the collector's worker waiting
+    Agent a = agent("behind", c, Duration.ZERO);
+    await().atMost(Duration.ofSeconds(10)).until(() -> node(c, "behind").getVerdict().getState() == HealthState.HEALTH_STATE_HEALTHY
+        && node(c, "behind").getGpuSamplesCount() == 8);
+    stall.set(true);
+    await().atMost(Duration.ofSeconds(10)).until(() -> heldBatch.get() != 0
+        && a.uplink().lastSequence() - a.uplink().acknowledgedSequence() >= 5);
+
+    FakeNvmlState healthy = FakeNvml.healthyH100();
+    FakeNvml.write(healthy.toBuilder().xid(healthy.nextEventId(), 2, 79).build());
+    await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20))
+        .until(() -> node(c, "behind").getVerdict().getState() == HealthState.HEALTH_STATE_UNHEALTHY);
+    assertThat(node(c, "behind").getLastSequence()).as("judged from the preview: no batch after the held one applied")
+        .isEqualTo(heldBatch.get());
+    assertThat(a.uplink().previewsSent()).isPositive();
+    assertThat(c.ingest().previewsHeld()).isPositive();
+
+    release.countDown();
+    await().atMost(Duration.ofSeconds(10)).until(() -> a.uplink().acknowledgedSequence() > heldBatch.get() + 5);
+    assertThat(node(c, "behind").getVerdict().getState()).as("the Xid's own batch, applied in order, keeps it")
+        .isEqualTo(HealthState.HEALTH_STATE_UNHEALTHY);
   }
 
   @Test

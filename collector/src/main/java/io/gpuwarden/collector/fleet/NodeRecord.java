@@ -64,6 +64,11 @@ final class NodeRecord {
    */
   final Map<String, byte[]> portCounters = new HashMap<>();
   final Map<String, CheckResult> checks = new TreeMap<>();
+  /**
+   * A batch the agent previewed ({@code IngestService.Preview}) and that is not applied yet: its
+   * check results stand in for the older batches' until it is. Null almost always.
+   */
+  HeldPreview preview;
   Verdict verdict;
   /** A staleness deadline of this node is pending in the registry's schedule. */
   boolean staleCheckPending;
@@ -113,7 +118,27 @@ final class NodeRecord {
     portSamples = List.of();
     portCounters.clear();
     checks.clear();
+    preview = null;
   }
+
+  /**
+   * The check results the verdict is judged on: the latest batch's, with those of a held preview in
+   * their place (the preview describes a later batch).
+   */
+  java.util.Collection<CheckResult> effectiveChecks() {
+    if (preview == null) {
+      return checks.values();
+    }
+    Map<String, CheckResult> merged = new TreeMap<>(checks);
+    merged.putAll(preview.checks());
+    return merged.values();
+  }
+
+  /**
+   * The check results of a previewed batch, held until the batch at {@code sequence} of
+   * {@code streamId} (or a later one) is applied.
+   */
+  record HeldPreview(String streamId, long sequence, Map<String, CheckResult> checks) {}
 
   private static InfinibandPortSample counters(byte[] serialized) {
     if (serialized == null) {
@@ -159,7 +184,7 @@ final class NodeRecord {
       gpuSamples.values().stream().sorted(Comparator.comparingInt(GpuSample::getIndex)).forEach(b::addGpuSamples);
       portSamples.stream().sorted(Comparator.comparing(NodeRecord::key))
           .forEach(s -> b.addInfinibandSamples(withCarriedCounters(s, counters(portCounters.get(key(s))))));
-      b.addAllCheckResults(checks.values());
+      b.addAllCheckResults(effectiveChecks());
       b.addAllRecentLogLines(recentLogLines);
     }
     return b.build();

@@ -104,6 +104,9 @@ public final class NodeRegistry {
           restoredApplied.getOrDefault(hello.getNodeId() + "\n" + hello.getStreamId(), 0L));
       state.appliedByStream.put(hello.getStreamId(), applied);
       state.currentStream = hello.getStreamId();
+      if (state.preview != null && !state.preview.streamId().equals(hello.getStreamId())) {
+        state.preview = null; // a new sequence space: the previewed batch will never come on it
+      }
       if (!state.bootId.equals(hello.getBootId())) {
         // A new boot: samples of the previous boot no longer describe the host.
         state.bootId = hello.getBootId();
@@ -164,6 +167,10 @@ public final class NodeRegistry {
       for (CheckResult c : batch.getCheckResultsList()) {
         state.checks.put(c.getCheck(), c);
       }
+      if (state.preview != null && state.preview.streamId().equals(session.streamId())
+          && applied >= state.preview.sequence()) {
+        state.preview = null; // the batch itself (or a later one) now speaks for the node
+      }
       change = reevaluate(state);
     }
     publish(change);
@@ -175,6 +182,47 @@ public final class NodeRegistry {
     }
     feed.publish(new Change.BatchApplied(session.nodeId(), session.streamId(), applied, pool, batch, notable));
     return applied;
+  }
+
+  /**
+   * Holds what a batch not yet applied says ({@code IngestService.Preview}): until the batch at
+   * {@code sequence} of {@code streamId}, or a later one, is applied, {@code checks} stand in for the
+   * older batches' check results in the node's verdict, so a fault that waits behind an agent's
+   * backlog is judged now. Stores nothing durable and changes no sample; the batch still comes.
+   *
+   * @return true when held; false when the node is unknown, {@code streamId} is not its current
+   *     stream, or that batch was applied already
+   */
+  public boolean preview(String nodeId, String streamId, long sequence, List<CheckResult> checks) {
+    NodeRecord state = nodes.get(nodeId);
+    if (state == null) {
+      return false;
+    }
+    Change change;
+    synchronized (state) {
+      if (!streamId.equals(state.currentStream)
+          || sequence <= state.appliedByStream.getOrDefault(streamId, 0L)) {
+        return false;
+      }
+      Map<String, CheckResult> held = new java.util.TreeMap<>();
+      NodeRecord.HeldPreview previous = state.preview;
+      if (previous != null && previous.streamId().equals(streamId)) {
+        held.putAll(previous.checks());
+      }
+      boolean newer = previous == null || !previous.streamId().equals(streamId) || sequence >= previous.sequence();
+      for (CheckResult c : checks) {
+        if (newer) {
+          held.put(c.getCheck(), c); // the later batch's result of a check replaces the earlier one's
+        } else {
+          held.putIfAbsent(c.getCheck(), c);
+        }
+      }
+      state.preview = new NodeRecord.HeldPreview(streamId,
+          newer ? sequence : previous.sequence(), java.util.Collections.unmodifiableMap(held));
+      change = reevaluate(state);
+    }
+    publish(change);
+    return true;
   }
 
   /** Marks the session's stream closed, unless a newer stream of the node replaced it. */
@@ -311,7 +359,7 @@ public final class NodeRegistry {
         view.setInventory(state.hello.getInventory()).addAllInfinibandSamples(state.portSamples);
       }
     }
-    StalenessVerdict.Judgement j = verdicts.judge(state.lastSeen, state.checks.values(), now, view.build());
+    StalenessVerdict.Judgement j = verdicts.judge(state.lastSeen, state.effectiveChecks(), now, view.build());
     Verdict previous = state.verdict;
     if (previous != null && previous.getState() == j.state() && sameReasons(previous.getReasonsList(), j.reasons())) {
       return null;

@@ -5,10 +5,12 @@ import io.gpuwarden.collector.security.AgentAuthInterceptor;
 import io.gpuwarden.collector.security.AgentIdentity;
 import io.gpuwarden.proto.v1.Ack;
 import io.gpuwarden.proto.v1.AgentHello;
+import io.gpuwarden.proto.v1.BatchPreview;
 import io.gpuwarden.proto.v1.HelloAccepted;
 import io.gpuwarden.proto.v1.IngestRequest;
 import io.gpuwarden.proto.v1.IngestResponse;
 import io.gpuwarden.proto.v1.IngestServiceGrpc;
+import io.gpuwarden.proto.v1.PreviewAccepted;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -28,8 +30,11 @@ import java.util.logging.Logger;
  * its agents down instead of buffering their batches. Streams beyond the configured maximum are
  * refused with RESOURCE_EXHAUSTED; the agent retries with backoff.
  *
- * <p>When {@link AgentAuthInterceptor} authenticated the agent, every hello must name the node the
- * agent proved to be; a hello for another node is PERMISSION_DENIED and registers nothing.
+ * <p>A {@linkplain #preview preview} of a batch that waits behind the agent's backlog is judged at
+ * once ({@link NodeRegistry#preview}); it needs no room, since nothing of it is stored.
+ *
+ * <p>When {@link AgentAuthInterceptor} authenticated the agent, every hello and preview must name the
+ * node the agent proved to be; one for another node is PERMISSION_DENIED and registers nothing.
  */
 public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase {
   private static final Logger log = Logger.getLogger(IngestService.class.getName());
@@ -50,6 +55,8 @@ public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase
   private final java.util.concurrent.atomic.AtomicInteger streams = new java.util.concurrent.atomic.AtomicInteger();
   private final java.util.concurrent.atomic.AtomicLong refusedStreams = new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicLong failedAcks = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong previewsHeld = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong previewsNotHeld = new java.util.concurrent.atomic.AtomicLong();
 
   /**
    * Creates the service over {@code registry}, acknowledging batches as {@code acks} says they are
@@ -99,6 +106,37 @@ public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase
     return stream;
   }
 
+  @Override
+  public void preview(BatchPreview preview, StreamObserver<PreviewAccepted> response) {
+    String problem = validate(preview);
+    if (problem == null) {
+      problem = checkIdentity(preview.getNodeId(), Optional.ofNullable(AgentAuthInterceptor.IDENTITY.get()));
+      if (problem != null) {
+        log.warning("refusing a batch preview: " + problem);
+        response.onError(Status.PERMISSION_DENIED.withDescription(problem).asRuntimeException());
+        return;
+      }
+    } else {
+      response.onError(Status.INVALID_ARGUMENT.withDescription(problem).asRuntimeException());
+      return;
+    }
+    boolean held = registry.preview(preview.getNodeId(), preview.getStreamId(), preview.getSequence(),
+        preview.getCheckResultsList());
+    (held ? previewsHeld : previewsNotHeld).incrementAndGet();
+    response.onNext(PreviewAccepted.newBuilder().setHeld(held).build());
+    response.onCompleted();
+  }
+
+  /** Returns how many batch previews were held (and judged) so far. */
+  public long previewsHeld() {
+    return previewsHeld.get();
+  }
+
+  /** Returns how many batch previews came too late (the batch applied) or for a stream not current. */
+  public long previewsNotHeld() {
+    return previewsNotHeld.get();
+  }
+
   /** Returns how many agent streams are open now. */
   public int openStreams() {
     return streams.get();
@@ -140,10 +178,26 @@ public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase
     return null;
   }
 
+  /** Validates a preview; returns the problem, or null when it is fine. */
+  static String validate(BatchPreview preview) {
+    if (preview.getNodeId().isBlank() || preview.getStreamId().isBlank()) {
+      return "preview.node_id and preview.stream_id must name the node and its stream, as the hello did";
+    }
+    if (preview.getSequence() == 0) {
+      return "preview.sequence is 0: name the previewed batch's sequence (1 or more)";
+    }
+    return null;
+  }
+
   /** Returns why {@code identity} may not send {@code hello}, or null when it may (or nobody was authenticated). */
   static String checkIdentity(AgentHello hello, Optional<AgentIdentity> identity) {
-    if (identity.isPresent() && !identity.get().nodeId().equals(hello.getNodeId())) {
-      return "node id '" + hello.getNodeId() + "' does not match " + identity.get().source() + " identity '"
+    return checkIdentity(hello.getNodeId(), identity);
+  }
+
+  /** Returns why {@code identity} may not speak for {@code nodeId}, or null when it may (or nobody was authenticated). */
+  static String checkIdentity(String nodeId, Optional<AgentIdentity> identity) {
+    if (identity.isPresent() && !identity.get().nodeId().equals(nodeId)) {
+      return "node id '" + nodeId + "' does not match " + identity.get().source() + " identity '"
           + identity.get().nodeId() + "'";
     }
     return null;
