@@ -13,7 +13,10 @@
 # 0: none; it warms the collector's JIT so that the measured run is not its cold start), WARMUP_RATE
 # (default 6000), RATES (several --rate values, run one after another against the same warm
 # collector and the same nodes: a step test; --rate is then ignored), PORT (default
-# 17700), OUT (results dir, default a new temp dir).
+# 17700), OUT (results dir, default a new temp dir), SERVER (collector, the default; or floor /
+# floor-parse: bench's TransportFloor, the ingest transport alone with the collector's settings,
+# acknowledging each batch without (floor) or after (floor-parse) decoding it: what gRPC and Netty
+# cost on this machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ -f cli/target/gpuwarden-collector.jar && -f native/target/fake-nvml/libnvidia-ml.so.1 ]] || ./gpuwarden build
@@ -35,10 +38,21 @@ while [[ $# -gt 0 ]]; do
 done
 [[ -n "$nodes" && -n "$rate" ]] || { echo "usage: $0 --nodes N --rate R [loadgen options]" >&2; exit 2; }
 
-# shellcheck disable=SC2086
-$(pin "${COLLECTOR_CPUS:-}") java ${COLLECTOR_OPTS:-} -jar cli/target/gpuwarden-collector.jar collector \
-  --listen "127.0.0.1:$PORT" --data-dir "$OUT/collector-data" --metrics-listen none ${COLLECTOR_ARGS:-} \
-  > "$OUT/collector.log" 2>&1 &
+ready="listening on port $PORT"
+case "${SERVER:-collector}" in
+  collector)
+    # shellcheck disable=SC2086
+    $(pin "${COLLECTOR_CPUS:-}") java ${COLLECTOR_OPTS:-} -jar cli/target/gpuwarden-collector.jar collector \
+      --listen "127.0.0.1:$PORT" --data-dir "$OUT/collector-data" --metrics-listen none ${COLLECTOR_ARGS:-} \
+      > "$OUT/collector.log" 2>&1 & ;;
+  floor|floor-parse)
+    [[ -f bench/target/benchmarks.jar ]] || mvn -B -q -ntp -DskipTests package
+    ready="transport floor on 127.0.0.1:$PORT"
+    # shellcheck disable=SC2046,SC2086
+    $(pin "${COLLECTOR_CPUS:-}") java ${COLLECTOR_OPTS:-} -cp bench/target/benchmarks.jar io.gpuwarden.bench.TransportFloor \
+      "$PORT" $([[ "$SERVER" == floor-parse ]] && echo --parse) > "$OUT/collector.log" 2>&1 & ;;
+  *) echo "SERVER must be collector, floor or floor-parse, not '$SERVER'" >&2; exit 2 ;;
+esac
 collector=$!
 stats=""
 cleanup() {
@@ -48,10 +62,10 @@ cleanup() {
 }
 trap cleanup EXIT
 for _ in $(seq 1 100); do
-  grep -q "listening on port $PORT" "$OUT/collector.log" 2>/dev/null && break
+  grep -q "$ready" "$OUT/collector.log" 2>/dev/null && break
   sleep 0.3
 done
-grep -q "listening on port $PORT" "$OUT/collector.log" || { echo "collector did not start, see $OUT/collector.log" >&2; exit 1; }
+grep -q "$ready" "$OUT/collector.log" || { echo "collector did not start, see $OUT/collector.log" >&2; exit 1; }
 
 # Collector CPU (share of one core over the last 5 s), RSS and threads, every 5 s.
 (

@@ -62,6 +62,7 @@ public final class Agent implements AutoCloseable {
   private final Clock clock;
   private final HostMonitor monitor;
   private final ManagedChannel channel;
+  private final ManagedChannel previewChannel;
   private final ScheduledExecutorService scheduler;
   private final ScheduledExecutorService uplinkTimers;
   private final ScheduledExecutorService watchdog;
@@ -79,11 +80,12 @@ public final class Agent implements AutoCloseable {
   private long helloInventoryVersion;
 
   private Agent(AgentConfig config, Clock clock, HostMonitor monitor, ManagedChannel channel, Channel uplinkChannel,
-      Spool spool) {
+      ManagedChannel previewChannel, Channel uplinkPreviewChannel, Spool spool) {
     this.config = config;
     this.clock = clock;
     this.monitor = monitor;
     this.channel = channel;
+    this.previewChannel = previewChannel;
     this.spool = spool;
     this.sendSchedule = new SendSchedule(config.sendInterval(), config.sampleInterval());
     this.startedAt = clock.instant();
@@ -92,7 +94,7 @@ public final class Agent implements AutoCloseable {
     this.uplinkTimers = Executors.newSingleThreadScheduledExecutor(daemon("gpuwarden-uplink"));
     this.watchdog = Executors.newSingleThreadScheduledExecutor(daemon("gpuwarden-watchdog"));
     this.helloInventoryVersion = monitor.inventoryVersion();
-    this.uplink = new IngestUplink(uplinkChannel, hello(), uplinkTimers,
+    this.uplink = new IngestUplink(uplinkChannel, uplinkPreviewChannel, hello(), uplinkTimers,
         new Backoff(config.reconnectInitialBackoff(), config.reconnectMaxBackoff(), () -> ThreadLocalRandom.current().nextDouble()),
         spool);
   }
@@ -119,11 +121,23 @@ public final class Agent implements AutoCloseable {
         .keepAliveTime(30, TimeUnit.SECONDS)
         .keepAliveTimeout(10, TimeUnit.SECONDS)
         .build();
+    // Previews go on a connection of their own: a collector that is behind leaves the ingest
+    // stream's bytes unread, and with them the whole connection's flow-control window, which a
+    // preview on the same connection would wait for. gRPC connects it at the first preview (most
+    // agents never send one) and closes it after a minute without any.
+    ManagedChannel previewChannel = config.security()
+        .configure(NettyChannelBuilder.forTarget(CollectorTargets.channelTarget(config.collectorTarget())))
+        .directExecutor()
+        .idleTimeout(1, TimeUnit.MINUTES)
+        .build();
     Channel uplinkChannel;
+    Channel uplinkPreviewChannel;
     try {
       uplinkChannel = config.security().authenticate(channel);
+      uplinkPreviewChannel = config.security().authenticate(previewChannel);
     } catch (IllegalArgumentException e) {
       channel.shutdownNow();
+      previewChannel.shutdownNow();
       throw e;
     }
     Agent[] self = new Agent[1];
@@ -133,7 +147,8 @@ public final class Agent implements AutoCloseable {
       }
     });
     // The spool continues the stream a previous run left (same id, next sequence, its batches).
-    Agent agent = new Agent(config, clock, monitor, channel, uplinkChannel, Spool.open(config.spool()));
+    Agent agent = new Agent(config, clock, monitor, channel, uplinkChannel, previewChannel, uplinkPreviewChannel,
+        Spool.open(config.spool()));
     self[0] = agent;
     StartupReport report = StartupReport.of(config, monitor, agent.spool.describe());
     log.info(report.summary());
@@ -356,6 +371,7 @@ public final class Agent implements AutoCloseable {
           + left.diskProblem().map(p -> " (" + p + ")").orElse(""));
     }
     uplinkTimers.shutdownNow();
+    previewChannel.shutdownNow();
     channel.shutdown();
     try {
       if (!channel.awaitTermination(2, TimeUnit.SECONDS)) {

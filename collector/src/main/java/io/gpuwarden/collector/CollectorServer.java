@@ -13,6 +13,7 @@ import io.gpuwarden.collector.feed.ChangeFeed;
 import io.gpuwarden.collector.ingest.DurableAcks;
 import io.gpuwarden.collector.ingest.IngestJournal;
 import io.gpuwarden.collector.ingest.IngestService;
+import io.gpuwarden.collector.ingest.PreviewCalls;
 import io.gpuwarden.collector.metrics.CollectorMetrics;
 import io.gpuwarden.collector.security.AgentAuthInterceptor;
 import io.gpuwarden.collector.security.AgentTokens;
@@ -65,6 +66,7 @@ public final class CollectorServer implements AutoCloseable {
   private final CollectorConfig config;
   private final Clock clock;
   private final ExecutorService workers;
+  private final PreviewCalls previewCalls;
   private final IngestService ingest;
   private final PrometheusRegistry metrics = new PrometheusRegistry();
   private HTTPServer metricsServer;
@@ -72,7 +74,7 @@ public final class CollectorServer implements AutoCloseable {
 
   private CollectorServer(Server server, NodeRegistry registry, HealthStatusManager health, ScheduledExecutorService sweeper,
       GateStore store, IngestJournal journal, ReleaseGate gate, AdminTokens adminTokens, CollectorConfig config, Clock clock,
-      ExecutorService workers, IngestService ingest) {
+      ExecutorService workers, PreviewCalls previewCalls, IngestService ingest) {
     this.server = server;
     this.registry = registry;
     this.health = health;
@@ -84,6 +86,7 @@ public final class CollectorServer implements AutoCloseable {
     this.config = config;
     this.clock = clock;
     this.workers = workers;
+    this.previewCalls = previewCalls;
     this.ingest = ingest;
     CollectorMetrics.register(metrics, registry, gate, journal);
   }
@@ -143,7 +146,10 @@ public final class CollectorServer implements AutoCloseable {
         return t;
       }
     });
-    builder.executor(workers);
+    // Calls are looked up on the transport thread (direct), then run on the workers, or, for
+    // previews, on a thread of their own (PreviewCalls): no preview waits behind the workers' queue.
+    PreviewCalls previewCalls = new PreviewCalls(workers);
+    builder.directExecutor().callExecutor(previewCalls);
     IngestService ingest = new IngestService(registry, config.collectorId(), acks, config.staleAfter(), config.ingest().maxAgents(),
         journal::whenRoom);
     builder.addService(ServerInterceptors.intercept(ingest, agentAuth))
@@ -159,7 +165,7 @@ public final class CollectorServer implements AutoCloseable {
       return t;
     });
     return new CollectorServer(builder.build(), registry, health, sweeper, store, journal, gate, tokens, config, clock, workers,
-        ingest);
+        previewCalls, ingest);
   }
 
   /** Returns the Ingest service's authentication, logging how agents connect (a warning when they are not authenticated). */
@@ -294,6 +300,7 @@ public final class CollectorServer implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     workers.shutdownNow();
+    previewCalls.close();
     journal.close();
     store.close();
   }

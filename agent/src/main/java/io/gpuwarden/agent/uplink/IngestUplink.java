@@ -35,8 +35,9 @@ import java.util.logging.Logger;
  * <p>A batch that matters at once (its checks changed, or it carries an event) but waits behind
  * earlier unacknowledged ones, because the collector is behind, is also {@linkplain
  * #submit(TelemetryBatch, boolean, boolean) previewed}: its check results and notable events go
- * ahead in a separate {@code Preview} call, which does not wait in the stream's flow-control window,
- * so the collector judges the node now; the batch follows in order as always.
+ * ahead in a separate {@code Preview} call on a connection of its own, which does not wait in the
+ * stream's flow-control window, so the collector judges the node now; the batch follows in order as
+ * always.
  *
  * <p>Thread-safe: all state is guarded by {@code this}.
  */
@@ -44,6 +45,7 @@ public final class IngestUplink implements AutoCloseable {
   private static final Logger log = Logger.getLogger(IngestUplink.class.getName());
 
   private final IngestServiceGrpc.IngestServiceStub stub;
+  private final IngestServiceGrpc.IngestServiceStub previewStub;
   private AgentHello hello;
   private final ScheduledExecutorService scheduler;
   private final Backoff backoff;
@@ -76,7 +78,18 @@ public final class IngestUplink implements AutoCloseable {
    *     {@link Spool#streamId()}. Closed with the uplink.
    */
   public IngestUplink(Channel channel, AgentHello hello, ScheduledExecutorService scheduler, Backoff backoff, Spool spool) {
+    this(channel, channel, hello, scheduler, backoff, spool);
+  }
+
+  /**
+   * Creates an uplink that sends its previews on {@code previewChannel}: best a connection of its
+   * own, since a collector that is behind leaves the stream's bytes unread and with them the
+   * connection's flow-control window, which a preview on the same connection waits for.
+   */
+  public IngestUplink(Channel channel, Channel previewChannel, AgentHello hello, ScheduledExecutorService scheduler,
+      Backoff backoff, Spool spool) {
     this.stub = IngestServiceGrpc.newStub(channel);
+    this.previewStub = IngestServiceGrpc.newStub(previewChannel);
     this.hello = hello;
     this.scheduler = scheduler;
     this.backoff = backoff;
@@ -148,7 +161,7 @@ public final class IngestUplink implements AutoCloseable {
 
   private void sendPreview(TelemetryBatch batch, long sequence) {
     previewsSent++;
-    stub.withDeadlineAfter(PREVIEW_DEADLINE.toMillis(), TimeUnit.MILLISECONDS).preview(
+    previewStub.withDeadlineAfter(PREVIEW_DEADLINE.toMillis(), TimeUnit.MILLISECONDS).preview(
         previewOf(hello.getNodeId(), hello.getStreamId(), sequence, batch),
         new io.grpc.stub.StreamObserver<PreviewAccepted>() {
           @Override

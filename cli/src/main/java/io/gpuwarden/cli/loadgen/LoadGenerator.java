@@ -46,11 +46,14 @@ final class LoadGenerator {
     List<ManagedChannel> channels = new ArrayList<>(settings.nodes());
     List<SimulatedAgent> agents = new ArrayList<>(settings.nodes());
     ManagedChannel probeChannel = null;
+    // Previews go on a connection apart from the ingest streams', as the agent's do (one for all the
+    // simulated agents: they are rare); it connects at the first one.
+    ManagedChannel previewChannel = channel(group);
     try {
       for (int i = 0; i < settings.nodes(); i++) {
         ManagedChannel ch = channel(group);
         channels.add(ch);
-        agents.add(new SimulatedAgent(i, settings, templates, ch, timers, stats));
+        agents.add(new SimulatedAgent(i, settings, templates, ch, previewChannel, timers, stats));
       }
       FaultProbe probe = null;
       if (!settings.faultEvery().isZero()) {
@@ -108,6 +111,7 @@ final class LoadGenerator {
       if (probeChannel != null) {
         probeChannel.shutdownNow();
       }
+      previewChannel.shutdownNow();
       for (ManagedChannel ch : channels) {
         if (!ch.awaitTermination(2, TimeUnit.SECONDS)) {
           ch.shutdownNow();

@@ -33,7 +33,8 @@ import java.util.concurrent.TimeUnit;
  * acknowledged with every batch up to the acknowledged sequence; its latency is counted from when it
  * was made. The fault batch is made even when the backlog is full (one place is kept for it, as a
  * real agent spools it on disk), and when batches before it are still unacknowledged it is also
- * previewed ({@code IngestService.Preview}), as the agent's uplink does. Thread-safe: made on the
+ * previewed ({@code IngestService.Preview}, on a connection apart from the stream's), as the
+ * agent's uplink does. Thread-safe: made on the
  * pacer's thread, answered on the transport's.
  */
 final class SimulatedAgent {
@@ -47,6 +48,7 @@ final class SimulatedAgent {
   private final LoadSettings settings;
   private final BatchTemplates templates;
   private final ManagedChannel channel;
+  private final ManagedChannel previewChannel;
   private final ScheduledExecutorService retries;
   private final LoadStats stats;
   private final byte[] hello;
@@ -63,7 +65,8 @@ final class SimulatedAgent {
   private long backoffMillis = FIRST_BACKOFF_MILLIS;
 
   SimulatedAgent(int ordinal, LoadSettings settings, BatchTemplates templates, ManagedChannel channel,
-      ScheduledExecutorService retries, LoadStats stats) {
+      ManagedChannel previewChannel, ScheduledExecutorService retries, LoadStats stats) {
+    this.previewChannel = previewChannel;
     this.ordinal = ordinal;
     this.nodeId = settings.nodeId(ordinal);
     this.settings = settings;
@@ -139,7 +142,7 @@ final class SimulatedAgent {
       throw new IllegalStateException("a batch this load generator made does not parse", e);
     }
     stats.previews.increment();
-    IngestServiceGrpc.newStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS).preview(
+    IngestServiceGrpc.newStub(previewChannel).withDeadlineAfter(10, TimeUnit.SECONDS).preview(
         IngestUplink.previewOf(nodeId, streamId, sequence, batch),
         new io.grpc.stub.StreamObserver<PreviewAccepted>() {
           @Override

@@ -207,8 +207,20 @@ public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase
     private final ServerCallStreamObserver<IngestResponse> responses;
     private final Optional<AgentIdentity> identity;
     private NodeRegistry.Session session;
-    private boolean done;
+    /**
+     * Guards what goes out on {@code responses}, which is not thread-safe: the stream's own worker
+     * (hello, replays) and the journal's thread (acknowledgements) both send. Not the stream's
+     * monitor, which is held while a batch is applied: the journal acknowledges the other streams
+     * meanwhile instead of waiting for this one.
+     */
+    private final Object sendLock = new Object();
+    private volatile boolean done;
+    /** The hello was answered: acknowledgements may follow. Written under {@code sendLock}. */
+    private volatile boolean helloSent;
+    /** Guarded by {@code sendLock}. */
     private long lastAck;
+    /** The highest sequence this stream sent; only its own worker reads and writes it. */
+    private long highestReceived;
     private final java.util.function.LongConsumer acker = this::ack;
 
     AgentStream(ServerCallStreamObserver<IngestResponse> responses, Optional<AgentIdentity> identity) {
@@ -236,10 +248,17 @@ public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase
             fail(Status.FAILED_PRECONDITION.withDescription("a batch arrived before the hello; send AgentHello first"));
             return;
           }
+          long sequence = request.getBatch().getSequence();
+          boolean again = sequence <= highestReceived; // this stream sent it before
+          highestReceived = Math.max(highestReceived, sequence);
           registry.apply(session, request.getBatch());
           long durable = acks.durable(session.nodeId(), session.streamId());
-          if (request.getBatch().getSequence() <= durable) {
-            send(durable); // a replay of a batch already stored: nothing will make it durable again; say so again
+          synchronized (sendLock) {
+            // A replay of a batch already stored: nothing will make it durable again; say so again. A
+            // new batch the journal made durable this quickly is acknowledged once, by whichever is first.
+            if (sequence <= durable && (again || durable > lastAck)) {
+              send(durable);
+            }
           }
         }
         default -> fail(Status.INVALID_ARGUMENT.withDescription("empty ingest message: set hello or batch"));
@@ -264,15 +283,18 @@ public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase
       session = registry.hello(hello);
       acks.attach(session.nodeId(), session.streamId(), acker);
       long resume = Math.min(session.acknowledgedSequence(), acks.durable(session.nodeId(), session.streamId()));
-      lastAck = resume;
       log.info("agent connected: node=" + hello.getNodeId() + " pool=" + hello.getPool() + " gpus="
           + hello.getInventory().getGpusCount() + " version=" + hello.getAgentVersion() + " resume after " + resume);
-      responses.onNext(IngestResponse.newBuilder()
-          .setHelloAccepted(HelloAccepted.newBuilder()
-              .setAcknowledgedSequence(resume)
-              .setCollectorId(collectorId)
-              .setStaleAfter(staleAfter))
-          .build());
+      synchronized (sendLock) {
+        lastAck = resume;
+        responses.onNext(IngestResponse.newBuilder()
+            .setHelloAccepted(HelloAccepted.newBuilder()
+                .setAcknowledgedSequence(resume)
+                .setCollectorId(collectorId)
+                .setStaleAfter(staleAfter))
+            .build());
+        helloSent = true;
+      }
     }
 
     /** Asks for the stream's next message (from the journal's thread when it waited for room). */
@@ -287,24 +309,29 @@ public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase
     }
 
     /**
-     * Acknowledges everything up to {@code sequence} (called by {@link DurableAcks}, any thread). A
-     * stream that ended meanwhile (cancelled by the agent, broken) is not an error of the caller's.
+     * Acknowledges everything up to {@code sequence} (called by {@link DurableAcks}, any thread),
+     * without waiting for a batch of this stream being applied. A stream that ended meanwhile
+     * (cancelled by the agent, broken) is not an error of the caller's: it is counted, and gRPC
+     * tells the stream ({@link #onError}), which cleans up.
      */
-    synchronized void ack(long sequence) {
-      if (done || session == null || sequence <= lastAck) {
-        return;
-      }
-      try {
-        send(sequence);
-      } catch (RuntimeException e) {
-        failedAcks.incrementAndGet();
-        closed();
+    void ack(long sequence) {
+      synchronized (sendLock) {
+        if (done || !helloSent || sequence <= lastAck) {
+          return;
+        }
+        try {
+          send(sequence);
+        } catch (RuntimeException e) {
+          failedAcks.incrementAndGet();
+        }
       }
     }
 
     private void send(long sequence) {
-      lastAck = Math.max(lastAck, sequence);
-      responses.onNext(IngestResponse.newBuilder().setAck(Ack.newBuilder().setAcknowledgedSequence(sequence)).build());
+      synchronized (sendLock) {
+        lastAck = Math.max(lastAck, sequence);
+        responses.onNext(IngestResponse.newBuilder().setAck(Ack.newBuilder().setAcknowledgedSequence(sequence)).build());
+      }
     }
 
     private void closed() {
@@ -322,7 +349,9 @@ public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase
     private void fail(Status status) {
       closed();
       log.warning("refusing ingest stream" + (session != null ? " of node " + session.nodeId() : "") + ": " + status.getDescription());
-      responses.onError(status.asRuntimeException());
+      synchronized (sendLock) {
+        responses.onError(status.asRuntimeException());
+      }
     }
 
     @Override
@@ -342,7 +371,9 @@ public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase
       if (session != null) {
         log.info("agent of node " + session.nodeId() + " closed its stream");
       }
-      responses.onCompleted();
+      synchronized (sendLock) {
+        responses.onCompleted();
+      }
     }
   }
 }

@@ -150,6 +150,47 @@ class IngestBackpressureTest {
   }
 
   @Test
+  void aPreviewIsJudgedWhileEveryWorkerIsBusyWithBatches() throws Exception {
+    start(IngestLimits.defaults().withWorkers(2));
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicLong busy = new AtomicLong();
+    server.feed().subscribe(c -> {
+      if (c instanceof Change.BatchApplied b && b.nodeId().startsWith("busy-")) {
+        busy.incrementAndGet();
+        try {
+          release.await(); // each worker applying one of these is stuck until the test says
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    });
+    try {
+      Agent faulty = new Agent("faulty");
+      assertThat(faulty.responses.poll(5, TimeUnit.SECONDS)).as("hello accepted").isNotNull();
+      faulty.sendWhileReady(1);
+      await().atMost(Duration.ofSeconds(10)).until(() -> faulty.acked.get() == 1);
+      // Both workers stuck applying batches: the collector's queue of work does not move.
+      Agent busy1 = new Agent("busy-1");
+      Agent busy2 = new Agent("busy-2");
+      await().atMost(Duration.ofSeconds(10)).until(() -> {
+        busy1.sendWhileReady(2);
+        busy2.sendWhileReady(2);
+        return busy.get() == 2;
+      });
+      io.gpuwarden.proto.v1.PreviewAccepted answer = IngestServiceGrpc.newBlockingStub(channel)
+          .withDeadlineAfter(5, TimeUnit.SECONDS)
+          .preview(io.gpuwarden.proto.v1.BatchPreview.newBuilder().setNodeId("faulty").setStreamId("s-faulty").setSequence(2)
+              .addCheckResults(io.gpuwarden.proto.v1.CheckResult.newBuilder().setCheck("xid")
+                  .setState(io.gpuwarden.proto.v1.HealthState.HEALTH_STATE_UNHEALTHY)).build());
+      assertThat(answer.getHeld()).isTrue();
+      assertThat(server.registry().get("faulty", false).orElseThrow().getVerdict().getState())
+          .isEqualTo(io.gpuwarden.proto.v1.HealthState.HEALTH_STATE_UNHEALTHY);
+    } finally {
+      release.countDown();
+    }
+  }
+
+  @Test
   void streamsBeyondTheMaximumAreRefusedWithRetryLater() throws Exception {
     start(IngestLimits.defaults().withMaxAgents(2));
     Agent a = new Agent("a");
