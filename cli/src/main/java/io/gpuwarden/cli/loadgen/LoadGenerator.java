@@ -148,11 +148,13 @@ final class LoadGenerator {
         ms(all.quantile(0.99)), ms(all.quantile(0.999)), ms(all.max()));
     if (probe != null) {
       out.printf(Locale.ROOT, "fault to verdict (%d nodes faulted): UNHEALTHY at WatchVerdicts %d, p50 %s, p99 %s, max %s;"
-              + " not allocatable at WatchGate %d, p50 %s, p99 %s, max %s; previewed %d (failed %d)%s%n", probe.faulted(),
+              + " not allocatable at WatchGate %d, p50 %s, p99 %s, max %s; previewed %d (failed %d, answered in p50 %s,"
+              + " max %s)%s%n", probe.faulted(),
           probe.toVerdict().count(),
           ms(probe.toVerdict().quantile(0.5)), ms(probe.toVerdict().quantile(0.99)), ms(probe.toVerdict().max()),
           probe.toGate().count(), ms(probe.toGate().quantile(0.5)), ms(probe.toGate().quantile(0.99)),
-          ms(probe.toGate().max()), stats.previews.sum(), stats.previewsFailed.sum(), probe.watchError() == null ? "" : " (a watch ended: " + probe.watchError() + ")");
+          ms(probe.toGate().max()), stats.previews.sum(), stats.previewsFailed.sum(),
+          ms(stats.previewAnswered.quantile(0.5)), ms(stats.previewAnswered.max()), probe.watchError() == null ? "" : " (a watch ended: " + probe.watchError() + ")");
     }
     if (lost == 0) {
       out.println("lost 0: every batch made was acknowledged");

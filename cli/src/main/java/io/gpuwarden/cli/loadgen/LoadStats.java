@@ -19,6 +19,8 @@ final class LoadStats {
   final LongAdder resent = new LongAdder();
   final LongAdder previews = new LongAdder();
   final LongAdder previewsFailed = new LongAdder();
+  /** From sending a preview to the collector's answer, µs. */
+  final LatencyHistogram previewAnswered = new LatencyHistogram();
   private final AtomicReference<LatencyHistogram> interval = new AtomicReference<>(new LatencyHistogram());
   private final LatencyHistogram total = new LatencyHistogram();
 

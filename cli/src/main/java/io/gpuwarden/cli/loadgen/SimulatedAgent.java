@@ -142,11 +142,14 @@ final class SimulatedAgent {
       throw new IllegalStateException("a batch this load generator made does not parse", e);
     }
     stats.previews.increment();
+    long sent = System.nanoTime();
     IngestServiceGrpc.newStub(previewChannel).withDeadlineAfter(10, TimeUnit.SECONDS).preview(
         IngestUplink.previewOf(nodeId, streamId, sequence, batch),
         new io.grpc.stub.StreamObserver<PreviewAccepted>() {
           @Override
-          public void onNext(PreviewAccepted value) {}
+          public void onNext(PreviewAccepted value) {
+            stats.previewAnswered.record((System.nanoTime() - sent) / 1000);
+          }
 
           @Override
           public void onError(Throwable t) {

@@ -102,7 +102,7 @@ class LoadGenCommandTest {
     String line = r.out().lines().filter(l -> l.startsWith("fault to verdict")).findFirst().orElseThrow();
     // faults from 10 s in, every 2 s: 2 nodes before the 13 s end
     assertThat(line).startsWith("fault to verdict (2 nodes faulted): UNHEALTHY at WatchVerdicts 2, p50 ")
-        .contains("not allocatable at WatchGate 2, p50 ").containsPattern("previewed \\d+ \\(failed 0\\)");
+        .contains("not allocatable at WatchGate 2, p50 ").containsPattern("previewed \\d+ \\(failed 0, answered in p50 ");
     for (String id : List.of("load-0", "load-1")) {
       assertThat(collector.registry().get(id, false).orElseThrow().getVerdict().getState())
           .isEqualTo(HealthState.HEALTH_STATE_UNHEALTHY);
