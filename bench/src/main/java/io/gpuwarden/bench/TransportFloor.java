@@ -1,6 +1,7 @@
 package io.gpuwarden.bench;
 
 import io.gpuwarden.collector.IngestLimits;
+import io.gpuwarden.common.RawBytesMarshaller;
 import io.gpuwarden.proto.v1.Ack;
 import io.gpuwarden.proto.v1.HelloAccepted;
 import io.gpuwarden.proto.v1.IngestRequest;
@@ -8,7 +9,6 @@ import io.gpuwarden.proto.v1.IngestResponse;
 import io.gpuwarden.proto.v1.IngestServiceGrpc;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
-import io.grpc.ServerCall;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.ProtoUtils;
@@ -17,9 +17,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelOption;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
@@ -45,7 +43,7 @@ public final class TransportFloor {
   public static void main(String[] args) throws Exception {
     int port = Integer.parseInt(args[0]);
     boolean parse = args.length > 1 && args[1].equals("--parse");
-    MethodDescriptor<byte[], IngestResponse> method = IngestServiceGrpc.getIngestMethod().toBuilder(new Bytes(),
+    MethodDescriptor<byte[], IngestResponse> method = IngestServiceGrpc.getIngestMethod().toBuilder(RawBytesMarshaller.INSTANCE,
         ProtoUtils.marshaller(IngestResponse.getDefaultInstance())).build();
     ServerServiceDefinition service = ServerServiceDefinition.builder(IngestServiceGrpc.SERVICE_NAME)
         .addMethod(method, ServerCalls.asyncBidiStreamingCall(responses -> new Stream(
@@ -103,23 +101,6 @@ public final class TransportFloor {
     @Override
     public synchronized void onCompleted() {
       responses.onCompleted();
-    }
-  }
-
-  /** Passes request bytes through. */
-  private static final class Bytes implements MethodDescriptor.Marshaller<byte[]> {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
     }
   }
 }

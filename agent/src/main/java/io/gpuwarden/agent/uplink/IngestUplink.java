@@ -2,13 +2,13 @@ package io.gpuwarden.agent.uplink;
 
 import io.gpuwarden.common.ProtoTime;
 import io.gpuwarden.proto.v1.AgentHello;
-import io.gpuwarden.proto.v1.BatchPreview;
+import io.gpuwarden.proto.v1.PreviewRequest;
 import io.gpuwarden.proto.v1.Event;
 import io.gpuwarden.proto.v1.EventSeverity;
 import io.gpuwarden.proto.v1.IngestRequest;
 import io.gpuwarden.proto.v1.IngestResponse;
 import io.gpuwarden.proto.v1.IngestServiceGrpc;
-import io.gpuwarden.proto.v1.PreviewAccepted;
+import io.gpuwarden.proto.v1.PreviewResponse;
 import io.gpuwarden.proto.v1.TelemetryBatch;
 import io.grpc.Channel;
 import io.grpc.Status;
@@ -148,8 +148,8 @@ public final class IngestUplink implements AutoCloseable {
    * Returns the preview of batch {@code sequence} of {@code streamId}: its check results and its
    * events of WARNING or worse (the load generator makes its previews with it too).
    */
-  public static BatchPreview previewOf(String nodeId, String streamId, long sequence, TelemetryBatch batch) {
-    BatchPreview.Builder p = BatchPreview.newBuilder().setNodeId(nodeId).setStreamId(streamId)
+  public static PreviewRequest previewOf(String nodeId, String streamId, long sequence, TelemetryBatch batch) {
+    PreviewRequest.Builder p = PreviewRequest.newBuilder().setNodeId(nodeId).setStreamId(streamId)
         .setSequence(sequence).addAllCheckResults(batch.getCheckResultsList());
     for (Event e : batch.getEventsList()) {
       if (e.getSeverity().getNumber() >= EventSeverity.EVENT_SEVERITY_WARNING_VALUE) {
@@ -163,9 +163,9 @@ public final class IngestUplink implements AutoCloseable {
     previewsSent++;
     previewStub.withDeadlineAfter(PREVIEW_DEADLINE.toMillis(), TimeUnit.MILLISECONDS).preview(
         previewOf(hello.getNodeId(), hello.getStreamId(), sequence, batch),
-        new io.grpc.stub.StreamObserver<PreviewAccepted>() {
+        new io.grpc.stub.StreamObserver<PreviewResponse>() {
           @Override
-          public void onNext(PreviewAccepted value) {}
+          public void onNext(PreviewResponse value) {}
 
           @Override
           public void onError(Throwable t) {

@@ -6,7 +6,7 @@ import io.gpuwarden.proto.v1.AgentHello;
 import io.gpuwarden.proto.v1.IngestRequest;
 import io.gpuwarden.proto.v1.IngestResponse;
 import io.gpuwarden.proto.v1.IngestServiceGrpc;
-import io.gpuwarden.proto.v1.PreviewAccepted;
+import io.gpuwarden.proto.v1.PreviewResponse;
 import io.gpuwarden.proto.v1.TelemetryBatch;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
@@ -145,9 +145,9 @@ final class SimulatedAgent {
     long sent = System.nanoTime();
     IngestServiceGrpc.newStub(previewChannel).withDeadlineAfter(10, TimeUnit.SECONDS).preview(
         IngestUplink.previewOf(nodeId, streamId, sequence, batch),
-        new io.grpc.stub.StreamObserver<PreviewAccepted>() {
+        new io.grpc.stub.StreamObserver<PreviewResponse>() {
           @Override
-          public void onNext(PreviewAccepted value) {
+          public void onNext(PreviewResponse value) {
             stats.previewAnswered.record((System.nanoTime() - sent) / 1000);
           }
 

@@ -5,12 +5,12 @@ import io.gpuwarden.collector.security.AgentAuthInterceptor;
 import io.gpuwarden.collector.security.AgentIdentity;
 import io.gpuwarden.proto.v1.Ack;
 import io.gpuwarden.proto.v1.AgentHello;
-import io.gpuwarden.proto.v1.BatchPreview;
+import io.gpuwarden.proto.v1.PreviewRequest;
 import io.gpuwarden.proto.v1.HelloAccepted;
 import io.gpuwarden.proto.v1.IngestRequest;
 import io.gpuwarden.proto.v1.IngestResponse;
 import io.gpuwarden.proto.v1.IngestServiceGrpc;
-import io.gpuwarden.proto.v1.PreviewAccepted;
+import io.gpuwarden.proto.v1.PreviewResponse;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -107,7 +107,7 @@ public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase
   }
 
   @Override
-  public void preview(BatchPreview preview, StreamObserver<PreviewAccepted> response) {
+  public void preview(PreviewRequest preview, StreamObserver<PreviewResponse> response) {
     String problem = validate(preview);
     if (problem == null) {
       problem = checkIdentity(preview.getNodeId(), Optional.ofNullable(AgentAuthInterceptor.IDENTITY.get()));
@@ -123,7 +123,7 @@ public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase
     boolean held = registry.preview(preview.getNodeId(), preview.getStreamId(), preview.getSequence(),
         preview.getCheckResultsList());
     (held ? previewsHeld : previewsNotHeld).incrementAndGet();
-    response.onNext(PreviewAccepted.newBuilder().setHeld(held).build());
+    response.onNext(PreviewResponse.newBuilder().setHeld(held).build());
     response.onCompleted();
   }
 
@@ -179,7 +179,7 @@ public final class IngestService extends IngestServiceGrpc.IngestServiceImplBase
   }
 
   /** Validates a preview; returns the problem, or null when it is fine. */
-  static String validate(BatchPreview preview) {
+  static String validate(PreviewRequest preview) {
     if (preview.getNodeId().isBlank() || preview.getStreamId().isBlank()) {
       return "preview.node_id and preview.stream_id must name the node and its stream, as the hello did";
     }

@@ -177,9 +177,9 @@ class IngestBackpressureTest {
         busy2.sendWhileReady(2);
         return busy.get() == 2;
       });
-      io.gpuwarden.proto.v1.PreviewAccepted answer = IngestServiceGrpc.newBlockingStub(channel)
+      io.gpuwarden.proto.v1.PreviewResponse answer = IngestServiceGrpc.newBlockingStub(channel)
           .withDeadlineAfter(5, TimeUnit.SECONDS)
-          .preview(io.gpuwarden.proto.v1.BatchPreview.newBuilder().setNodeId("faulty").setStreamId("s-faulty").setSequence(2)
+          .preview(io.gpuwarden.proto.v1.PreviewRequest.newBuilder().setNodeId("faulty").setStreamId("s-faulty").setSequence(2)
               .addCheckResults(io.gpuwarden.proto.v1.CheckResult.newBuilder().setCheck("xid")
                   .setState(io.gpuwarden.proto.v1.HealthState.HEALTH_STATE_UNHEALTHY)).build());
       assertThat(answer.getHeld()).isTrue();

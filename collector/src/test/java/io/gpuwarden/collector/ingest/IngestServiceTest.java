@@ -6,7 +6,7 @@ import io.gpuwarden.collector.CollectorConfig;
 import io.gpuwarden.collector.CollectorServer;
 import io.gpuwarden.collector.MutableClock;
 import io.gpuwarden.proto.v1.AgentHello;
-import io.gpuwarden.proto.v1.BatchPreview;
+import io.gpuwarden.proto.v1.PreviewRequest;
 import io.gpuwarden.proto.v1.CheckResult;
 import io.gpuwarden.proto.v1.HealthState;
 import io.gpuwarden.proto.v1.GpuSample;
@@ -122,8 +122,8 @@ class IngestServiceTest {
     return IngestRequest.newBuilder().setBatch(batch(seq, 40).getBatch().toBuilder().addCheckResults(xid(xidState))).build();
   }
 
-  private static BatchPreview preview(String node, String stream, long seq, HealthState xidState) {
-    return BatchPreview.newBuilder().setNodeId(node).setStreamId(stream).setSequence(seq)
+  private static PreviewRequest preview(String node, String stream, long seq, HealthState xidState) {
+    return PreviewRequest.newBuilder().setNodeId(node).setStreamId(stream).setSequence(seq)
         .addCheckResults(xid(xidState)).build();
   }
 
@@ -202,11 +202,11 @@ class IngestServiceTest {
   void aMalformedPreviewIsInvalidArgument() {
     var stub = IngestServiceGrpc.newBlockingStub(channel);
     StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
-        () -> stub.preview(BatchPreview.newBuilder().setNodeId("n1").setStreamId("s").build()));
+        () -> stub.preview(PreviewRequest.newBuilder().setNodeId("n1").setStreamId("s").build()));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(e.getStatus().getDescription()).contains("preview.sequence is 0");
     e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
-        () -> stub.preview(BatchPreview.newBuilder().setSequence(3).build()));
+        () -> stub.preview(PreviewRequest.newBuilder().setSequence(3).build()));
     assertThat(e.getStatus().getDescription()).contains("preview.node_id and preview.stream_id");
   }
 
