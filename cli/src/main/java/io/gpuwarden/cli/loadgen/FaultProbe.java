@@ -65,10 +65,16 @@ final class FaultProbe {
   synchronized boolean faultNext() {
     while (next < candidates.size()) {
       SimulatedAgent a = candidates.get(next++);
-      if (a.connected() && a.makeFault(System.nanoTime())) {
-        faultedAt.put(a.nodeId(), a.faultMadeAt());
+      if (!a.connected()) {
+        continue;
+      }
+      // Known before the batch (or its preview) goes: the verdict can come back within a millisecond.
+      long at = System.nanoTime();
+      faultedAt.put(a.nodeId(), at);
+      if (a.makeFault(at)) {
         return true;
       }
+      faultedAt.remove(a.nodeId());
     }
     return false;
   }

@@ -274,11 +274,6 @@ final class SimulatedAgent {
     return connected;
   }
 
-  /** Returns the time the fault batch was made (System.nanoTime), or 0 when none was. */
-  synchronized long faultMadeAt() {
-    return faultSequence == 0 ? 0 : madeAt[slot(faultSequence)];
-  }
-
   /** Ends the stream (half-close: the collector completes it) and stops reconnecting. */
   synchronized void close() {
     closed = true;
