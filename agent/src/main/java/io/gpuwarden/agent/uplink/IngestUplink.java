@@ -2,12 +2,12 @@ package io.gpuwarden.agent.uplink;
 
 import io.gpuwarden.common.ProtoTime;
 import io.gpuwarden.proto.v1.AgentHello;
-import io.gpuwarden.proto.v1.PreviewRequest;
 import io.gpuwarden.proto.v1.Event;
 import io.gpuwarden.proto.v1.EventSeverity;
 import io.gpuwarden.proto.v1.IngestRequest;
 import io.gpuwarden.proto.v1.IngestResponse;
 import io.gpuwarden.proto.v1.IngestServiceGrpc;
+import io.gpuwarden.proto.v1.PreviewRequest;
 import io.gpuwarden.proto.v1.PreviewResponse;
 import io.gpuwarden.proto.v1.TelemetryBatch;
 import io.grpc.Channel;
@@ -43,6 +43,8 @@ import java.util.logging.Logger;
  */
 public final class IngestUplink implements AutoCloseable {
   private static final Logger log = Logger.getLogger(IngestUplink.class.getName());
+  /** How long a preview may take; past it the batch itself will tell the collector anyway. */
+  public static final Duration PREVIEW_DEADLINE = Duration.ofSeconds(10);
 
   private final IngestServiceGrpc.IngestServiceStub stub;
   private final IngestServiceGrpc.IngestServiceStub previewStub;
@@ -64,8 +66,6 @@ public final class IngestUplink implements AutoCloseable {
   private String lastWarnedError = "";
   private long previewsSent;
   private long previewsFailed;
-  /** How long a preview may take; past it the batch itself will tell the collector anyway. */
-  private static final Duration PREVIEW_DEADLINE = Duration.ofSeconds(10);
 
   /**
    * Creates an uplink; call {@link #start()} to connect.

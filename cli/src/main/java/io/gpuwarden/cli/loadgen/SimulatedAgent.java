@@ -34,8 +34,7 @@ import java.util.concurrent.TimeUnit;
  * was made. The fault batch is made even when the backlog is full (one place is kept for it, as a
  * real agent spools it on disk), and when batches before it are still unacknowledged it is also
  * previewed ({@code IngestService.Preview}, on a connection apart from the stream's), as the
- * agent's uplink does. Thread-safe: made on the
- * pacer's thread, answered on the transport's.
+ * agent's uplink does. Thread-safe: made on the pacer's thread, answered on the transport's.
  */
 final class SimulatedAgent {
   private static final byte NORMAL = 0;
@@ -143,7 +142,8 @@ final class SimulatedAgent {
     }
     stats.previews.increment();
     long sent = System.nanoTime();
-    IngestServiceGrpc.newStub(previewChannel).withDeadlineAfter(10, TimeUnit.SECONDS).preview(
+    IngestServiceGrpc.newStub(previewChannel)
+        .withDeadlineAfter(IngestUplink.PREVIEW_DEADLINE.toMillis(), TimeUnit.MILLISECONDS).preview(
         IngestUplink.previewOf(nodeId, streamId, sequence, batch),
         new io.grpc.stub.StreamObserver<PreviewResponse>() {
           @Override

@@ -204,21 +204,20 @@ public final class NodeRegistry {
           || sequence <= state.appliedByStream.getOrDefault(streamId, 0L)) {
         return false;
       }
+      NodeRecord.HeldPreview previous =
+          state.preview != null && state.preview.streamId().equals(streamId) ? state.preview : null;
+      boolean later = previous == null || sequence >= previous.sequence();
+      // Previews may arrive out of order: the later batch's result of a check wins, put last.
       Map<String, CheckResult> held = new java.util.TreeMap<>();
-      NodeRecord.HeldPreview previous = state.preview;
-      if (previous != null && previous.streamId().equals(streamId)) {
+      if (previous != null && later) {
         held.putAll(previous.checks());
       }
-      boolean newer = previous == null || !previous.streamId().equals(streamId) || sequence >= previous.sequence();
-      for (CheckResult c : checks) {
-        if (newer) {
-          held.put(c.getCheck(), c); // the later batch's result of a check replaces the earlier one's
-        } else {
-          held.putIfAbsent(c.getCheck(), c);
-        }
+      checks.forEach(c -> held.put(c.getCheck(), c));
+      if (previous != null && !later) {
+        held.putAll(previous.checks());
       }
-      state.preview = new NodeRecord.HeldPreview(streamId,
-          newer ? sequence : previous.sequence(), java.util.Collections.unmodifiableMap(held));
+      state.preview = new NodeRecord.HeldPreview(streamId, later ? sequence : previous.sequence(),
+          java.util.Collections.unmodifiableMap(held));
       change = reevaluate(state);
     }
     publish(change);

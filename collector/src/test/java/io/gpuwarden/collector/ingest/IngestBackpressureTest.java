@@ -150,6 +150,37 @@ class IngestBackpressureTest {
   }
 
   @Test
+  void oneStreamStuckApplyingABatchDoesNotHoldBackTheOthersAcknowledgements() throws Exception {
+    start(IngestLimits.defaults().withWorkers(2));
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicLong stuck = new AtomicLong();
+    server.feed().subscribe(c -> {
+      // After the journal heard it: the batch becomes durable while its stream is still applying it.
+      if (c instanceof Change.BatchApplied b && b.nodeId().equals("stuck") && stuck.incrementAndGet() == 1) {
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    });
+    try {
+      Agent slow = new Agent("stuck");
+      assertThat(slow.responses.poll(5, TimeUnit.SECONDS)).as("hello accepted").isNotNull();
+      slow.sendWhileReady(1);
+      await().atMost(Duration.ofSeconds(10)).until(() -> stuck.get() == 1);
+      Agent other = new Agent("other");
+      assertThat(other.responses.poll(5, TimeUnit.SECONDS)).as("hello accepted").isNotNull();
+      await().atMost(Duration.ofSeconds(10)).until(() -> {
+        other.sendWhileReady(3);
+        return other.acked.get() == 3;
+      });
+    } finally {
+      release.countDown();
+    }
+  }
+
+  @Test
   void aPreviewIsJudgedWhileEveryWorkerIsBusyWithBatches() throws Exception {
     start(IngestLimits.defaults().withWorkers(2));
     CountDownLatch release = new CountDownLatch(1);

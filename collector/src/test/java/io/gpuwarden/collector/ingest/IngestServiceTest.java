@@ -163,6 +163,24 @@ class IngestServiceTest {
   }
 
   @Test
+  void aPreviewOfAnEarlierBatchArrivingLateDoesNotUndoALaterOne() throws Exception {
+    Stream s = new Stream();
+    s.send(hello("n1", "stream-1"));
+    s.next();
+    s.send(batch(1, HealthState.HEALTH_STATE_HEALTHY));
+    s.ackAtLeast(1);
+    var stub = IngestServiceGrpc.newBlockingStub(channel);
+    stub.preview(preview("n1", "stream-1", 5, HealthState.HEALTH_STATE_UNHEALTHY));
+    assertThat(stub.preview(preview("n1", "stream-1", 4, HealthState.HEALTH_STATE_HEALTHY)).getHeld()).isTrue();
+    assertThat(verdict("n1")).isEqualTo(HealthState.HEALTH_STATE_UNHEALTHY);
+    for (long seq = 2; seq <= 4; seq++) {
+      s.send(batch(seq, HealthState.HEALTH_STATE_HEALTHY));
+    }
+    s.ackAtLeast(4);
+    assertThat(verdict("n1")).as("batch 5's preview still stands after batch 4").isEqualTo(HealthState.HEALTH_STATE_UNHEALTHY);
+  }
+
+  @Test
   void aPreviewOfAnAppliedBatchOrAnotherStreamIsNotHeld() throws Exception {
     Stream s = new Stream();
     s.send(hello("n1", "stream-1"));
